@@ -1,0 +1,49 @@
+# Thin wrapper over CMake and ctest; see README.md.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+DATA  ?= $(CURDIR)/data
+
+.PHONY: all deps test-deps configure build run test test-long bench asan install format clean
+
+all: build
+
+deps:
+	@.ci/install-deps build
+
+test-deps:
+	@.ci/install-deps test
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Runs the daemon in the foreground with conf/kryptod.conf and ./data.
+run: build
+	@mkdir -p $(DATA)
+	$(BUILD)/daemon/kryptod --config conf/kryptod.conf \
+	  --storage.path=$(DATA)/kryptod.db --auth.secret_file=$(DATA)/auth.secret
+
+test: test-deps build
+	@ctest --test-dir $(BUILD) -LE 'long|bench' --output-on-failure -j $(JOBS)
+
+test-long: test-deps build
+	@ctest --test-dir $(BUILD) -L long --output-on-failure
+
+bench: test-deps build
+	@ctest --test-dir $(BUILD) -L bench --output-on-failure -V
+
+asan: test-deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKRYPTOD_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@ctest --test-dir build-asan -LE 'long|bench' --output-on-failure -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,669 @@
+// kryptod's configuration table, its validation and the command line.
+//
+// The table `rules` is the single source of truth for keys: each row names a
+// key, its kind, default, bounds and help, and how a validated value is
+// stored into `config`. Defaults go through the same validation as user
+// values, so a bad default fails every test instead of shipping.
+#include "daemon/config.hpp"
+
+#include <boost/program_options.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace kryptod::daemon {
+
+namespace po = boost::program_options;
+
+namespace {
+
+enum class kind { integer, duration, boolean, text, url, listen, coins, choice, email };
+
+// A value after validation; only the member matching the rule's kind is set.
+struct value {
+    std::int64_t number = 0;
+    bool flag = false;
+    std::string text;
+    std::vector<std::string> list;
+    listen_address address;
+};
+
+using store_fn = void (*)(config&, value const&);
+
+struct rule {
+    std::string_view name;
+    kind type;
+    std::string_view default_value;
+    // integer, duration: inclusive bounds; text: minimum length (0 or 1).
+    std::int64_t min;
+    std::int64_t max;
+    // choice: the accepted words; url: the accepted schemes; '|'-separated.
+    std::string_view allowed;
+    std::string_view help;
+    store_fn store;
+};
+
+template <typename T>
+T as(value const& v) {
+    return static_cast<T>(v.number);
+}
+
+std::chrono::seconds secs(value const& v) {
+    return std::chrono::seconds{v.number};
+}
+
+// Grouped by section in the order of conf/kryptod.conf; `choice` words are
+// listed in the declaration order of their enum, which store() relies on.
+auto const rules = std::to_array<rule>({
+    // http
+    {"http.listen", kind::listen, "127.0.0.1:8000", 0, 0, "",
+     "address of the HTTP API; port 0 picks any free port",
+     [](config& c, value const& v) { c.http.listen = v.address; }},
+    {"http.max_body", kind::integer, "65536", 1024, 67108864, "",
+     "largest request body in bytes; a larger one is answered 413",
+     [](config& c, value const& v) { c.http.max_body = as<std::size_t>(v); }},
+    {"http.max_connections", kind::integer, "1024", 1, 100000, "",
+     "most client connections served at once; more are closed",
+     [](config& c, value const& v) { c.http.max_connections = as<std::size_t>(v); }},
+    {"http.header_timeout", kind::duration, "10", 1, 3600, "",
+     "seconds a client may take to send a request's headers",
+     [](config& c, value const& v) { c.http.header_timeout = secs(v); }},
+    {"http.idle_timeout", kind::duration, "60", 1, 86400, "",
+     "seconds an idle keep-alive connection stays open",
+     [](config& c, value const& v) { c.http.idle_timeout = secs(v); }},
+    // storage
+    {"storage.path", kind::text, "/var/lib/kryptod/kryptod.db", 1, 0, "",
+     "path of the SQLite database file",
+     [](config& c, value const& v) { c.storage.path = v.text; }},
+    {"storage.queue_limit", kind::integer, "65536", 16, 16777216, "",
+     "most writes waiting for the database writer before new ones are refused",
+     [](config& c, value const& v) { c.storage.queue_limit = as<std::size_t>(v); }},
+    // feed
+    {"feed.url", kind::url, "wss://stream.binance.com:9443/stream", 0, 0, "ws|wss",
+     "Binance combined-stream websocket endpoint",
+     [](config& c, value const& v) { c.feed.url = v.text; }},
+    {"feed.rest_url", kind::url, "https://api.binance.com", 0, 0, "http|https",
+     "Binance REST endpoint used to backfill gaps in the stream",
+     [](config& c, value const& v) { c.feed.rest_url = v.text; }},
+    {"feed.coins", kind::coins, "BTCUSDT ETHUSDT BNBUSDT SOLUSDT XRPUSDT", 0, 0, "",
+     "initial coin list, space-separated symbols (admins add more through the API)",
+     [](config& c, value const& v) { c.feed.coins = v.list; }},
+    {"feed.stale_after", kind::duration, "30", 5, 3600, "",
+     "seconds without any frame after which the feed connection is taken for dead",
+     [](config& c, value const& v) { c.feed.stale_after = secs(v); }},
+    {"feed.backfill_max", kind::duration, "3600", 60, 604800, "",
+     "longest gap in seconds backfilled trade by trade; longer gaps use 1-minute klines",
+     [](config& c, value const& v) { c.feed.backfill_max = secs(v); }},
+    {"feed.ca_file", kind::text, "", 0, 0, "",
+     "CA bundle trusted for the feed's TLS instead of the system store (empty: system store)",
+     [](config& c, value const& v) { c.feed.ca_file = v.text; }},
+    // auth
+    {"auth.secret_file", kind::text, "/var/lib/kryptod/auth.secret", 1, 0, "",
+     "file holding the token signing key; created with mode 0600 if missing",
+     [](config& c, value const& v) { c.auth.secret_file = v.text; }},
+    {"auth.access_ttl", kind::duration, "900", 60, 86400, "",
+     "lifetime of an access token in seconds",
+     [](config& c, value const& v) { c.auth.access_ttl = secs(v); }},
+    {"auth.refresh_ttl", kind::duration, "1209600", 3600, 31536000, "",
+     "lifetime of a refresh token in seconds",
+     [](config& c, value const& v) { c.auth.refresh_ttl = secs(v); }},
+    {"auth.rate_limit", kind::integer, "10", 1, 10000, "",
+     "login, register and password-reset attempts per minute per address and per account",
+     [](config& c, value const& v) { c.auth.rate_limit = as<std::uint32_t>(v); }},
+    // smtp
+    {"smtp.url", kind::url, "smtp://localhost:25", 0, 0, "smtp|smtps",
+     "mail server: smtp://HOST:PORT (STARTTLS) or smtps://HOST:PORT (TLS from the start)",
+     [](config& c, value const& v) { c.smtp.url = v.text; }},
+    {"smtp.tls", kind::choice, "required", 0, 0, "required|opportunistic|off",
+     "required: never send in plaintext; opportunistic: STARTTLS when offered; off: plaintext",
+     [](config& c, value const& v) { c.smtp.tls = as<smtp_tls>(v); }},
+    {"smtp.username", kind::text, "", 0, 0, "",
+     "user name for SMTP authentication (empty: no authentication)",
+     [](config& c, value const& v) { c.smtp.username = v.text; }},
+    {"smtp.password_file", kind::text, "", 0, 0, "",
+     "file holding the SMTP password, so that it stays out of this file",
+     [](config& c, value const& v) { c.smtp.password_file = v.text; }},
+    {"smtp.from", kind::email, "kryptod@localhost", 0, 0, "", "sender address of every email",
+     [](config& c, value const& v) { c.smtp.from = v.text; }},
+    {"smtp.ca_file", kind::text, "", 0, 0, "",
+     "CA bundle trusted for the mail server's TLS instead of the system store (empty: system "
+     "store)",
+     [](config& c, value const& v) { c.smtp.ca_file = v.text; }},
+    // notify
+    {"notify.max_attempts", kind::integer, "10", 1, 100, "",
+     "delivery attempts of one notification before it is marked failed",
+     [](config& c, value const& v) { c.notify.max_attempts = as<std::uint32_t>(v); }},
+    {"notify.max_per_user_per_hour", kind::integer, "100", 0, 1000000, "",
+     "alert notifications one user is sent per hour; the rest are recorded as suppressed",
+     [](config& c, value const& v) { c.notify.max_per_user_per_hour = as<std::uint32_t>(v); }},
+    {"notify.webhook_allow_private", kind::boolean, "false", 0, 0, "",
+     "allow webhooks to private and loopback addresses",
+     [](config& c, value const& v) { c.notify.webhook_allow_private = v.flag; }},
+    {"notify.retry_base", kind::duration, "30", 1, 3600, "",
+     "seconds before the first retry of a failed delivery; each retry doubles it",
+     [](config& c, value const& v) { c.notify.retry_base = secs(v); }},
+    {"notify.retry_max", kind::duration, "3600", 1, 86400, "",
+     "longest wait in seconds between two delivery attempts",
+     [](config& c, value const& v) { c.notify.retry_max = secs(v); }},
+    // prices
+    {"prices.retention_days", kind::integer, "365", 1, 36500, "",
+     "days of per-minute price samples kept",
+     [](config& c, value const& v) { c.prices.retention_days = as<std::uint32_t>(v); }},
+    // alerts
+    {"alerts.max_active_per_user", kind::integer, "1000", 1, 1000000, "",
+     "active alerts one user may have",
+     [](config& c, value const& v) { c.alerts.max_active_per_user = as<std::size_t>(v); }},
+    // log
+    {"log.level", kind::choice, "info", 0, 0, "debug|info|notice|warning|error",
+     "least severe level logged; SIGHUP re-reads it",
+     [](config& c, value const& v) { c.log.level = as<log_level>(v); }},
+});
+
+std::span<rule const> all_rules() {
+    return rules;
+}
+
+rule const* find_rule(std::string_view name) {
+    for (auto const& r : all_rules())
+        if (r.name == name) return &r;
+    return nullptr;
+}
+
+std::string in_quotes(std::string_view text) {
+    return "\"" + log::one_line(text) + "\"";
+}
+
+std::vector<std::string_view> split_bar(std::string_view text) {
+    std::vector<std::string_view> out;
+    while (true) {
+        auto const bar = text.find('|');
+        out.push_back(text.substr(0, bar));
+        if (bar == std::string_view::npos) return out;
+        text.remove_prefix(bar + 1);
+    }
+}
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// `a, b or c`
+std::string alternatives(std::string_view allowed, std::string_view suffix = "") {
+    auto const words = split_bar(allowed);
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
+        out += words[i];
+        out += suffix;
+    }
+    return out;
+}
+
+std::string accepted_text(rule const& r) {
+    switch (r.type) {
+    case kind::integer:
+        return "integer " + std::to_string(r.min) + ".." + std::to_string(r.max);
+    case kind::duration:
+        return "seconds " + std::to_string(r.min) + ".." + std::to_string(r.max);
+    case kind::boolean:
+        return "true|false";
+    case kind::text:
+        return r.min > 0 ? "non-empty text" : "text, may be empty";
+    case kind::url:
+        return alternatives(r.allowed, "://") + " URL";
+    case kind::listen:
+        return "IPV4:PORT or [IPV6]:PORT";
+    case kind::coins:
+        return "symbols of 2..20 letters and digits";
+    case kind::choice:
+        return std::string(r.allowed);
+    case kind::email:
+        return "email address";
+    }
+    return {};
+}
+
+[[noreturn]] void fail(rule const& r, std::string const& problem) {
+    throw config_error(std::string(r.name) + ": " + problem);
+}
+
+[[noreturn]] void fail_got(rule const& r, std::string const& problem, std::string_view text) {
+    fail(r, problem + ", got " + in_quotes(text));
+}
+
+std::optional<std::int64_t> to_integer(std::string_view text) {
+    std::int64_t n = 0;
+    auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return n;
+}
+
+std::optional<listen_address> to_listen_address(std::string_view text) {
+    std::string_view host;
+    std::string_view port;
+    int family = AF_INET;
+    if (text.starts_with('[')) {
+        auto const close = text.find("]:");
+        if (close == std::string_view::npos) return std::nullopt;
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+        family = AF_INET6;
+    } else {
+        auto const colon = text.rfind(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    std::string const host_text(host);
+    std::array<unsigned char, 16> buffer{};
+    if (inet_pton(family, host_text.c_str(), buffer.data()) != 1) return std::nullopt;
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    auto const number = to_integer(port);
+    if (!number || *number > 65535) return std::nullopt;
+    return listen_address{host_text, static_cast<std::uint16_t>(*number)};
+}
+
+void check_url(rule const& r, std::string_view text) {
+    auto const schemes = split_bar(r.allowed);
+    auto const expected = "must be a " + alternatives(r.allowed, "://") + " URL";
+    auto const parsed = boost::urls::parse_absolute_uri(text);
+    if (!parsed) fail_got(r, expected, text);
+    auto const url = *parsed;
+    auto const scheme = lower(url.scheme());
+    if (std::find(schemes.begin(), schemes.end(), scheme) == schemes.end())
+        fail_got(r, expected, text);
+    if (!url.has_authority() || url.encoded_host().empty()) fail_got(r, "must name a host", text);
+    if (url.has_userinfo()) fail_got(r, "must not contain a user name or password", text);
+    if (url.has_port() && url.port_number() == 0) fail_got(r, "has an invalid port", text);
+}
+
+std::vector<std::string> to_coins(rule const& r, std::string_view text) {
+    std::vector<std::string> coins;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] == ' ' || text[i] == '\t') {
+            ++i;
+            continue;
+        }
+        auto const end = text.find_first_of(" \t", i);
+        auto const token =
+            text.substr(i, end == std::string_view::npos ? text.size() - i : end - i);
+        i += token.size();
+        std::string coin(token);
+        for (auto& c : coin)
+            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        bool const ok = coin.size() >= 2 && coin.size() <= 20 &&
+                        std::all_of(coin.begin(), coin.end(), [](char c) {
+                            return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                        });
+        if (!ok) fail(r, in_quotes(token) + " is not a coin symbol (2 to 20 letters and digits)");
+        if (std::find(coins.begin(), coins.end(), coin) != coins.end())
+            fail(r, in_quotes(coin) + " is listed twice");
+        coins.push_back(std::move(coin));
+    }
+    return coins;
+}
+
+value parse_value(rule const& r, std::string const& text) {
+    value v;
+    switch (r.type) {
+    case kind::integer:
+    case kind::duration: {
+        auto const n = to_integer(text);
+        if (!n || *n < r.min || *n > r.max) {
+            auto const what = r.type == kind::integer ? "an integer" : "a number of seconds";
+            fail_got(r,
+                     std::string("must be ") + what + " from " + std::to_string(r.min) + " to " +
+                         std::to_string(r.max),
+                     text);
+        }
+        v.number = *n;
+        break;
+    }
+    case kind::boolean: {
+        auto const word = lower(text);
+        if (word == "true" || word == "yes" || word == "on" || word == "1")
+            v.flag = true;
+        else if (word == "false" || word == "no" || word == "off" || word == "0")
+            v.flag = false;
+        else
+            fail_got(r, "must be true or false (or yes/no, on/off, 1/0)", text);
+        break;
+    }
+    case kind::text:
+        if (r.min > 0 && text.empty()) fail(r, "must not be empty");
+        v.text = text;
+        break;
+    case kind::url:
+        check_url(r, text);
+        v.text = text;
+        break;
+    case kind::listen: {
+        auto const address = to_listen_address(text);
+        if (!address)
+            fail_got(r, "must be IPV4:PORT or [IPV6]:PORT with a port from 0 to 65535", text);
+        v.address = *address;
+        break;
+    }
+    case kind::coins:
+        v.list = to_coins(r, text);
+        break;
+    case kind::choice: {
+        auto const words = split_bar(r.allowed);
+        auto const word = lower(text);
+        auto const it = std::find(words.begin(), words.end(), word);
+        if (it == words.end()) fail_got(r, "must be one of " + alternatives(r.allowed), text);
+        v.number = it - words.begin();
+        break;
+    }
+    case kind::email:
+        if (!valid_email(text)) fail_got(r, "must be an email address like name@example.com", text);
+        v.text = text;
+        break;
+    }
+    return v;
+}
+
+// Reads the whole file with POSIX calls so that the error names the errno
+// (a directory opens fine and only fails on read).
+std::string read_file(std::filesystem::path const& file) {
+    auto const fail_read = [&](int error) {
+        throw config_error("cannot read config file " + in_quotes(file.string()) + ": " +
+                           std::strerror(error));
+    };
+    int const fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail_read(errno);
+    std::string text;
+    std::array<char, 8192> buffer;
+    while (true) {
+        auto const n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int const error = errno;
+            ::close(fd);
+            fail_read(error);
+        }
+        if (n == 0) break;
+        text.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
+po::options_description key_options() {
+    po::options_description keys("configuration keys");
+    for (auto const& r : all_rules())
+        keys.add_options()(std::string(r.name).c_str(), po::value<std::string>());
+    return keys;
+}
+
+void check_cross_key(config const& c) {
+    if (c.notify.retry_base > c.notify.retry_max)
+        throw config_error("notify.retry_base: must not exceed notify.retry_max (" +
+                           std::to_string(c.notify.retry_max.count()) + "), got \"" +
+                           std::to_string(c.notify.retry_base.count()) + "\"");
+    if (c.smtp.tls == smtp_tls::off && lower(c.smtp.url).starts_with("smtps:"))
+        throw config_error("smtp.tls: cannot be \"off\" with an smtps:// smtp.url, which always "
+                           "uses TLS");
+}
+
+bool is_email_local_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
+}
+
+bool is_label_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+} // namespace
+
+std::span<config_key const> config_keys() {
+    static std::vector<config_key> const keys = [] {
+        std::vector<config_key> out;
+        for (auto const& r : all_rules())
+            out.push_back({r.name, r.default_value, r.help, accepted_text(r)});
+        return out;
+    }();
+    return keys;
+}
+
+config load_config(config_source const& source) {
+    std::map<std::string_view, std::string> texts;
+    for (auto const& r : all_rules())
+        texts[r.name] = std::string(r.default_value);
+
+    if (source.file) {
+        auto const name = in_quotes(source.file->string());
+        std::istringstream in(read_file(*source.file));
+        po::parsed_options parsed(nullptr);
+        try {
+            parsed = po::parse_config_file<char>(in, key_options(), true);
+        } catch (po::error const& e) {
+            throw config_error("syntax error in config file " + name + ": " + e.what());
+        }
+        std::set<std::string> seen;
+        for (auto const& option : parsed.options) {
+            auto const* r = find_rule(option.string_key);
+            if (option.unregistered || r == nullptr)
+                throw config_error("unknown key " + in_quotes(option.string_key) + " in " +
+                                   source.file->string());
+            if (!seen.insert(option.string_key).second)
+                throw config_error(option.string_key + ": given more than once in " +
+                                   source.file->string());
+            texts[r->name] = option.value.empty() ? std::string() : option.value.front();
+        }
+    }
+
+    std::set<std::string> seen;
+    for (auto const& [key, text] : source.overrides) {
+        auto const* r = find_rule(key);
+        if (r == nullptr)
+            throw config_error("unknown key " + in_quotes(key) + " on the command line");
+        if (!seen.insert(key).second)
+            throw config_error(key + ": given more than once on the command line");
+        texts[r->name] = text;
+    }
+
+    config c;
+    for (auto const& r : all_rules())
+        r.store(c, parse_value(r, texts[r.name]));
+    check_cross_key(c);
+    return c;
+}
+
+bool valid_email(std::string_view email) noexcept {
+    if (email.empty() || email.size() > 254) return false;
+    auto const at = email.find('@');
+    if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos)
+        return false;
+    auto const local = email.substr(0, at);
+    auto domain = email.substr(at + 1);
+    if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.' ||
+        local.find("..") != std::string_view::npos ||
+        !std::all_of(local.begin(), local.end(), is_email_local_char))
+        return false;
+    if (domain.empty()) return false;
+    while (true) {
+        auto const dot = domain.find('.');
+        auto const label = domain.substr(0, dot);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
+            !std::all_of(label.begin(), label.end(), is_label_char))
+            return false;
+        if (dot == std::string_view::npos) return true;
+        domain.remove_prefix(dot + 1);
+    }
+}
+
+command_line parse_command_line(int argc, char const* const* argv) {
+    po::options_description options;
+    options.add_options()("config", po::value<std::string>())("help,h", "")("version,V", "")(
+        "admin", "")("args", po::value<std::vector<std::string>>());
+    options.add(key_options());
+    po::positional_options_description positional;
+    positional.add("args", -1);
+
+    // Program_options refuses `--key=` with an empty value, but emptying a
+    // key the file sets (`--smtp.username=`) must work: pass it as `--key ""`.
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view const arg = argv[i];
+        if (arg == "--") {
+            args.insert(args.end(), argv + i, argv + argc);
+            break;
+        }
+        if (arg.size() > 3 && arg.starts_with("--") && arg.find('=') == arg.size() - 1) {
+            args.emplace_back(arg.substr(0, arg.size() - 1));
+            args.emplace_back();
+        } else {
+            args.emplace_back(arg);
+        }
+    }
+
+    po::parsed_options parsed(nullptr);
+    try {
+        parsed = po::command_line_parser(args)
+                     .options(options)
+                     .positional(positional)
+                     .style(po::command_line_style::default_style &
+                            ~po::command_line_style::allow_guessing)
+                     .allow_unregistered()
+                     .run();
+    } catch (po::error const& e) {
+        throw config_error(std::string(e.what()) + " (see kryptod --help)");
+    }
+
+    command_line cl;
+    std::vector<std::string> words;
+    bool help = false;
+    bool version_asked = false;
+    for (auto const& option : parsed.options) {
+        auto const token =
+            option.original_tokens.empty() ? option.string_key : option.original_tokens.front();
+        if (option.string_key == "args" && option.position_key >= 0) {
+            words.insert(words.end(), option.value.begin(), option.value.end());
+        } else if (option.unregistered || option.string_key == "args") {
+            if (option.string_key.find('.') != std::string::npos && token.starts_with("--"))
+                throw config_error("unknown key " + in_quotes(option.string_key) +
+                                   " on the command line (see kryptod --help)");
+            throw config_error("unknown option " + in_quotes(token) + " (see kryptod --help)");
+        } else if (option.string_key == "help") {
+            help = true;
+        } else if (option.string_key == "version") {
+            version_asked = true;
+        } else if (option.string_key == "admin") {
+            cl.admin = true;
+        } else if (option.string_key == "config") {
+            if (cl.source.file) throw config_error("--config: given more than once");
+            if (option.value.empty() || option.value.front().empty())
+                throw config_error("--config: needs a file name");
+            cl.source.file = option.value.front();
+        } else {
+            cl.source.overrides.emplace_back(option.string_key,
+                                             option.value.empty() ? "" : option.value.front());
+        }
+    }
+
+    if (help) {
+        cl.kind = command::help;
+        return cl;
+    }
+    if (version_asked) {
+        cl.kind = command::version;
+        return cl;
+    }
+
+    std::size_t used = 0;
+    if (words.empty()) {
+        cl.kind = command::run;
+    } else if (words[0] == "user") {
+        if (words.size() < 2 || words[1] != "add")
+            throw config_error(
+                "unknown command " +
+                in_quotes(words.size() < 2 ? std::string("user") : "user " + words[1]) +
+                ", expected \"user add EMAIL\"");
+        if (words.size() < 3) throw config_error("user add: missing EMAIL");
+        if (!valid_email(words[2]))
+            throw config_error("user add: " + in_quotes(words[2]) + " is not an email address");
+        cl.kind = command::user_add;
+        cl.email = words[2];
+        used = 3;
+    } else if (words[0] == "backup") {
+        if (words.size() < 2) throw config_error("backup: missing FILE");
+        if (words[1].empty()) throw config_error("backup: FILE must not be empty");
+        cl.kind = command::backup;
+        cl.backup_path = words[1];
+        used = 2;
+    } else {
+        throw config_error("unknown command " + in_quotes(words[0]) + " (see kryptod --help)");
+    }
+    if (words.size() > used) throw config_error("unexpected argument " + in_quotes(words[used]));
+    if (cl.admin && cl.kind != command::user_add)
+        throw config_error("--admin: only valid with \"user add\"");
+
+    cl.settings = load_config(cl.source);
+
+    if (cl.kind == command::backup) {
+        auto const target = std::filesystem::absolute(cl.backup_path).lexically_normal();
+        auto const live = std::filesystem::absolute(cl.settings.storage.path).lexically_normal();
+        if (target == live)
+            throw config_error("backup: FILE " + in_quotes(cl.backup_path.string()) +
+                               " is the live database (storage.path)");
+    }
+    return cl;
+}
+
+std::string usage() {
+    std::string out = "Usage:\n"
+                      "  kryptod [--config FILE] [--section.key=value ...]\n"
+                      "      run the daemon\n"
+                      "  kryptod user add EMAIL [--admin] [--config FILE] [--section.key=value "
+                      "...]\n"
+                      "      create a user (an admin with --admin); the password is read from "
+                      "standard input\n"
+                      "  kryptod backup FILE [--config FILE] [--section.key=value ...]\n"
+                      "      write a consistent copy of the database to FILE, also while the "
+                      "daemon runs\n"
+                      "  kryptod --help | -h\n"
+                      "      show this help\n"
+                      "  kryptod --version | -V\n"
+                      "      show the version\n"
+                      "\n"
+                      "Configuration: an INI file (--config FILE) with `key = value` lines under\n"
+                      "`[section]` headers, and --section.key=value flags, which win over the "
+                      "file.\n"
+                      "Durations are in seconds. Keys, with their defaults:\n";
+    for (auto const& key : config_keys()) {
+        out += "  --";
+        out += key.name;
+        out += '=';
+        out += key.default_value;
+        out += "\n      ";
+        out += key.help;
+        out += " [";
+        out += key.accepted;
+        out += "]\n";
+    }
+    return out;
+}
+
+std::string version() {
+    return std::string("kryptod ") + KRYPTOD_VERSION;
+}
+
+} // namespace kryptod::daemon

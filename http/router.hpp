@@ -1,0 +1,56 @@
+// Routing by method and path, with `{name}` path parameters.
+//
+// Routes are matched segment by segment; a trailing slash is ignored (every
+// path also answers with one, as the original services' paths do). A path no
+// route matches is 404; a path some route matches with another method is 405
+// with `Allow` naming the methods that would work. The router is itself a
+// handler, so a session only ever knows "the handler".
+//
+// Thread-safety: routes are added before serving starts; after that the
+// router is only read and may be called from any thread.
+#pragma once
+
+#include "http/message.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kryptod::http {
+
+// A request as a handler receives it.
+struct incoming {
+    request req;
+    std::string client_address; // the peer's IP address, for rate limits and logs
+    path_params params;         // filled by the router
+    std::string_view route;     // the matched route's pattern, e.g. "/api/alerts/{id}"
+};
+
+using handler = std::function<void(incoming, responder)>;
+
+// The path of a request target: everything before `?`, with one trailing
+// slash removed (but "/" stays "/").
+std::string_view target_path(std::string_view target);
+
+class router {
+public:
+    // Adds a route. `pattern` is a path like "/api/alerts/{id}/events".
+    void add(verb method, std::string_view pattern, handler h);
+
+    // Dispatches to the matching route, or answers 404 / 405.
+    void operator()(incoming in, responder respond) const;
+
+    // Every (method, pattern) pair, in the order added (for the OpenAPI check).
+    std::vector<std::pair<verb, std::string>> routes() const;
+
+private:
+    struct route {
+        verb method;
+        std::string pattern;
+        std::vector<std::string> segments; // "{...}" marks a parameter
+        handler h;
+    };
+    std::vector<route> routes_;
+};
+
+} // namespace kryptod::http

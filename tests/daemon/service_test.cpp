@@ -1,0 +1,204 @@
+// The kryptod binary started as a user or systemd would start it: readiness
+// only once the port answers, /healthz, clean stop on SIGTERM, watchdog
+// keep-alives, SIGHUP reload, journald priorities, and start-up failures that
+// exit with a message instead of hanging. Also the systemd unit's checks.
+#include "daemon_process.hpp"
+#include "http_client.hpp"
+
+#include <boost/json.hpp>
+
+using namespace kryptod::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct daemon_fixture {
+    temp_dir dir;
+    unsigned short port = free_port();
+    notify_socket notify{dir.path / "notify.sock"};
+
+    std::vector<std::string> args(std::vector<std::string> extra = {}) const {
+        std::vector<std::string> a{"--http.listen=127.0.0.1:" + std::to_string(port),
+                                   "--storage.path=" + (dir.path / "kryptod.db").string(),
+                                   "--auth.secret_file=" + (dir.path / "auth.secret").string()};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    }
+    std::vector<std::string> env(std::vector<std::string> extra = {}) const {
+        std::vector<std::string> e{"NOTIFY_SOCKET=" + notify.path.string()};
+        e.insert(e.end(), extra.begin(), extra.end());
+        return e;
+    }
+    std::filesystem::path log() const { return dir.path / "kryptod.log"; }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(service)
+
+BOOST_FIXTURE_TEST_CASE(ready_only_once_the_listener_accepts, daemon_fixture) {
+    daemon_process d(args(), env(), log());
+    auto ready = notify.wait_for("READY=1", 10s);
+    BOOST_REQUIRE_MESSAGE(ready, "no READY=1 within 10 s; output: " << d.output());
+    // READY is sent after the listener is up: the port answers at once.
+    BOOST_TEST(port_accepts(port));
+    BOOST_TEST(ready->find("STATUS=") != std::string::npos);
+
+    http_client c(port);
+    auto res = c.call(bhttp::verb::get, "/healthz");
+    BOOST_TEST(res.result_int() == 200);
+    BOOST_TEST(boost::json::parse(res.body()).at("status").as_string() == "ok");
+    BOOST_TEST(c.call(bhttp::verb::get, "/healthz/").result_int() == 200);
+}
+
+BOOST_FIXTURE_TEST_CASE(sigterm_stops_cleanly_and_quickly, daemon_fixture) {
+    daemon_process d(args(), env(), log());
+    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    http_client idle(port); // an open keep-alive connection must not delay the stop
+    BOOST_TEST(idle.call(bhttp::verb::get, "/healthz").result_int() == 200);
+
+    auto const start = std::chrono::steady_clock::now();
+    d.signal(SIGTERM);
+    BOOST_TEST(notify.wait_for("STOPPING=1", 5s).has_value());
+    auto status = d.wait(10s);
+    BOOST_REQUIRE_MESSAGE(status, "still running 10 s after SIGTERM");
+    BOOST_TEST(*status == 0);
+    BOOST_CHECK(std::chrono::steady_clock::now() - start < 3s);
+    BOOST_TEST(!port_accepts(port));
+    BOOST_TEST(d.output().find("stopped") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(sigint_stops_too, daemon_fixture) {
+    daemon_process d(args(), env(), log());
+    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    d.signal(SIGINT);
+    auto status = d.wait(10s);
+    BOOST_REQUIRE(status);
+    BOOST_TEST(*status == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(watchdog_keepalives_when_armed, daemon_fixture) {
+    daemon_process d(args(), env({"WATCHDOG_USEC=200000"}), log(), /*watchdog_pid=*/true);
+    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    int seen = 0;
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (seen < 3 && std::chrono::steady_clock::now() < deadline)
+        if (notify.wait_for("WATCHDOG=1", 1s)) ++seen;
+    BOOST_TEST(seen == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(busy_port_exits_with_a_message, daemon_fixture) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor taken(ioc, {boost::asio::ip::make_address("127.0.0.1"), port});
+    daemon_process d(args(), env(), log());
+    auto status = d.wait(10s);
+    BOOST_REQUIRE_MESSAGE(status, "kryptod hung on a busy port");
+    BOOST_TEST(*status != 0);
+    BOOST_TEST(d.output().find("cannot listen on 127.0.0.1:" + std::to_string(port)) !=
+               std::string::npos);
+    BOOST_TEST(!notify.receive(100ms).has_value()); // never claimed to be ready
+}
+
+BOOST_FIXTURE_TEST_CASE(unopenable_database_exits_with_a_message, daemon_fixture) {
+    daemon_process d({"--http.listen=127.0.0.1:" + std::to_string(port),
+                      "--storage.path=" + (dir.path / "missing" / "dir" / "k.db").string()},
+                     env(), log());
+    auto status = d.wait(10s);
+    BOOST_REQUIRE(status);
+    BOOST_TEST(*status != 0);
+    BOOST_TEST(d.output().find("cannot open database") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_config_exits_2_naming_the_key, daemon_fixture) {
+    daemon_process d(args({"--http.max_body=lots"}), env(), log());
+    auto status = d.wait(10s);
+    BOOST_REQUIRE(status);
+    BOOST_TEST(*status == 2);
+    auto out = d.output();
+    BOOST_TEST(out.find("http.max_body") != std::string::npos);
+    BOOST_TEST(std::count(out.begin(), out.end(), '\n') == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(sighup_rereads_the_log_level, daemon_fixture) {
+    auto conf = dir.path / "kryptod.conf";
+    std::ofstream(conf) << "[log]\nlevel = notice\n";
+    daemon_process d(args({"--config", conf.string()}), env(), log());
+    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    BOOST_TEST(d.output().find("info:") == std::string::npos); // notice hides info
+    std::ofstream(conf) << "[log]\nlevel = debug\n";
+    d.signal(SIGHUP);
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (d.output().find("log level debug") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    BOOST_TEST(d.output().find("configuration reloaded; log level debug") != std::string::npos);
+    // A broken file on reload keeps the daemon running with what it had.
+    std::ofstream(conf) << "[log]\nlevel = loud\n";
+    d.signal(SIGHUP);
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(d.running());
+    BOOST_TEST(d.output().find("reload refused") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(journald_lines_carry_their_priority, daemon_fixture) {
+    daemon_process d(args(), env({"JOURNAL_STREAM=8:12345"}), log());
+    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    d.signal(SIGTERM);
+    BOOST_REQUIRE(d.wait(10s));
+    auto out = d.output();
+    BOOST_TEST(out.find("<6>kryptod ") != std::string::npos);         // info
+    BOOST_TEST(out.find("<5>ready: listening") != std::string::npos); // notice
+}
+
+BOOST_AUTO_TEST_CASE(version_and_help) {
+    temp_dir dir;
+    daemon_process v({"--version"}, {}, dir.path / "v.log");
+    BOOST_CHECK(v.wait(10s) == std::optional<int>(0));
+    BOOST_TEST(v.output().find("kryptod ") == 0);
+    daemon_process h({"--help"}, {}, dir.path / "h.log");
+    BOOST_CHECK(h.wait(10s) == std::optional<int>(0));
+    BOOST_TEST(h.output().find("--config") != std::string::npos);
+}
+
+// The unit file passes `systemd-analyze verify` and the offline security
+// check at exposure 2.0 or better, where systemd-analyze is installed.
+BOOST_AUTO_TEST_CASE(systemd_unit_is_valid_and_hardened) {
+    if (std::system("command -v systemd-analyze >/dev/null 2>&1") != 0) {
+        BOOST_TEST_MESSAGE("systemd-analyze not installed; unit checks skipped");
+        return;
+    }
+    auto const unit = source_dir() / "systemd" / "kryptod.service";
+    temp_dir dir;
+    // A clean clone has no installed binary: verify a copy that starts the built one.
+    auto const copy = dir.path / "kryptod.service";
+    {
+        std::ifstream in(unit);
+        std::ofstream out(copy);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.rfind("ExecStart=", 0) == 0)
+                line = "ExecStart=" + kryptod_binary().string() +
+                       " --config /etc/kryptod/kryptod.conf";
+            out << line << "\n";
+        }
+    }
+    auto verify =
+        "systemd-analyze verify " + copy.string() + " >" + (dir.path / "v.out").string() + " 2>&1";
+    int rc = std::system(verify.c_str());
+    std::ifstream vout(dir.path / "v.out");
+    std::string verify_output((std::istreambuf_iterator<char>(vout)), {});
+    BOOST_TEST(rc == 0, "systemd-analyze verify: " << verify_output);
+    BOOST_TEST(verify_output.empty(), verify_output);
+
+    auto security = "systemd-analyze security --offline=true --threshold=20 " + unit.string() +
+                    " >" + (dir.path / "s.out").string() + " 2>&1";
+    BOOST_TEST(std::system(security.c_str()) == 0);
+    std::ifstream sout(dir.path / "s.out");
+    std::string s((std::istreambuf_iterator<char>(sout)), {});
+    auto at = s.find("Overall exposure level for kryptod.service: ");
+    BOOST_REQUIRE(at != std::string::npos);
+    double exposure = std::stod(s.substr(at + 44));
+    BOOST_TEST(exposure <= 2.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
