@@ -1,0 +1,177 @@
+// alert lifecycle and wire names. Every transition checks the current status
+// first and returns before touching anything when it refuses.
+#include "core/alert.hpp"
+
+namespace kryptod::core {
+
+std::string_view to_string(direction value) noexcept {
+    return value == direction::above ? "above" : "below";
+}
+
+std::string_view to_string(repeat_mode value) noexcept {
+    return value == repeat_mode::once ? "once" : "every";
+}
+
+std::string_view to_string(alert_status value) noexcept {
+    switch (value) {
+    case alert_status::active:
+        return "active";
+    case alert_status::triggered:
+        return "triggered";
+    case alert_status::disabled:
+        return "disabled";
+    case alert_status::expired:
+        return "expired";
+    case alert_status::deleted:
+        return "deleted";
+    }
+    return "";
+}
+
+std::string_view to_string(channel single) noexcept {
+    switch (single) {
+    case channel::email:
+        return "email";
+    case channel::webhook:
+        return "webhook";
+    default:
+        return "";
+    }
+}
+
+std::optional<direction> direction_from_string(std::string_view text) noexcept {
+    if (text == "above") return direction::above;
+    if (text == "below") return direction::below;
+    return std::nullopt;
+}
+
+std::optional<repeat_mode> repeat_mode_from_string(std::string_view text) noexcept {
+    if (text == "once") return repeat_mode::once;
+    if (text == "every") return repeat_mode::every;
+    return std::nullopt;
+}
+
+std::optional<alert_status> alert_status_from_string(std::string_view text) noexcept {
+    for (auto s : {alert_status::active, alert_status::triggered, alert_status::disabled,
+                   alert_status::expired, alert_status::deleted})
+        if (text == to_string(s)) return s;
+    return std::nullopt;
+}
+
+std::optional<channel> channel_from_string(std::string_view text) noexcept {
+    if (text == "email") return channel::email;
+    if (text == "webhook") return channel::webhook;
+    return std::nullopt;
+}
+
+std::optional<direction> infer_direction(price target, std::optional<price> last) noexcept {
+    if (!last || target == *last) return std::nullopt;
+    return target > *last ? direction::above : direction::below;
+}
+
+std::string_view describe(alert_field_error error) noexcept {
+    switch (error) {
+    case alert_field_error::none:
+        return "valid alert";
+    case alert_field_error::target_price:
+        return "target price must be greater than 0";
+    case alert_field_error::name:
+        return "name must be at most 200 characters";
+    case alert_field_error::cooldown_seconds:
+        return "cooldown_seconds must be between 60 and 2592000";
+    case alert_field_error::expires_at:
+        return "expires_at must be in the future";
+    case alert_field_error::channels:
+        return "at least one channel is required";
+    }
+    return "unknown alert error";
+}
+
+alert_field_error validate(alert const& a, millis now) noexcept {
+    if (a.target.units() <= 0) return alert_field_error::target_price;
+    if (a.name.size() > max_alert_name_length) return alert_field_error::name;
+    if (a.cooldown_seconds < min_cooldown_seconds || a.cooldown_seconds > max_cooldown_seconds)
+        return alert_field_error::cooldown_seconds;
+    if (a.expires_at && *a.expires_at <= now) return alert_field_error::expires_at;
+    if ((a.channels & (channel::email | channel::webhook)) == channel::none)
+        return alert_field_error::channels;
+    return alert_field_error::none;
+}
+
+void create(alert& a, millis now) noexcept {
+    a.status = alert_status::active;
+    a.created_at = now;
+    a.updated_at = now;
+    a.triggered_at.reset();
+    a.trigger_price.reset();
+    a.trigger_count = 0;
+}
+
+transition arm(alert& a, millis now) noexcept {
+    switch (a.status) {
+    case alert_status::active:
+        return transition::unchanged;
+    case alert_status::expired:
+    case alert_status::deleted:
+        return transition::refused;
+    case alert_status::triggered:
+    case alert_status::disabled:
+        break;
+    }
+    if (a.expires_at && *a.expires_at <= now) return transition::refused;
+    a.status = alert_status::active;
+    a.updated_at = now;
+    return transition::applied;
+}
+
+transition disable(alert& a, millis now) noexcept {
+    switch (a.status) {
+    case alert_status::disabled:
+        return transition::unchanged;
+    case alert_status::expired:
+    case alert_status::deleted:
+        return transition::refused;
+    case alert_status::active:
+    case alert_status::triggered:
+        break;
+    }
+    a.status = alert_status::disabled;
+    a.updated_at = now;
+    return transition::applied;
+}
+
+transition remove(alert& a, millis now) noexcept {
+    if (a.status == alert_status::deleted) return transition::unchanged;
+    a.status = alert_status::deleted;
+    a.updated_at = now;
+    return transition::applied;
+}
+
+transition expire(alert& a, millis now) noexcept {
+    switch (a.status) {
+    case alert_status::expired:
+        return transition::unchanged;
+    case alert_status::triggered:
+    case alert_status::deleted:
+        return transition::refused;
+    case alert_status::active:
+    case alert_status::disabled:
+        break;
+    }
+    if (!a.expires_at || now < *a.expires_at) return transition::refused;
+    a.status = alert_status::expired;
+    a.updated_at = now;
+    return transition::applied;
+}
+
+transition fire(alert& a, price p, millis now) noexcept {
+    if (a.status != alert_status::active) return transition::refused;
+    if (a.repeat == repeat_mode::once) a.status = alert_status::triggered;
+    a.triggered_at = now;
+    a.trigger_price = p;
+    ++a.trigger_count;
+    a.updated_at = now;
+    return transition::applied;
+}
+
+} // namespace kryptod::core
