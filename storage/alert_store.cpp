@@ -1,0 +1,408 @@
+// storage::alert_store: SQL for alerts, their events and the fire unit.
+#include "storage/alert_store.hpp"
+
+#include "storage/result.hpp"
+#include "storage/sql.hpp"
+#include "storage/statement_cache.hpp"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <array>
+#include <memory>
+#include <sqlite3.h>
+#include <stdexcept>
+
+namespace kryptod::storage::alert_store {
+
+namespace {
+
+constexpr std::array<std::string_view, 9> event_names{"created",    "updated",   "disabled",
+                                                      "armed",      "triggered", "notified",
+                                                      "suppressed", "expired",   "deleted"};
+
+constexpr char const* alert_columns =
+    "id, user_id, symbol, target_price, direction, name, repeat, cooldown_seconds, expires_at, "
+    "channels, status, created_at, updated_at, armed_at, triggered_at, trigger_price, "
+    "trigger_count";
+
+template <class E>
+E parse_or_throw(std::optional<E> v, std::string_view what, std::string_view text) {
+    // The schema's CHECKs make this unreachable short of a hand-edited file.
+    if (!v)
+        throw std::runtime_error("stored alert has an unknown " + std::string(what) + " '" +
+                                 std::string(text) + "'");
+    return *v;
+}
+
+stored_alert read_alert(SQLite::Statement& st) {
+    stored_alert out;
+    core::alert& a = out.alert;
+    a.id = st.getColumn(0).getInt64();
+    a.owner = st.getColumn(1).getInt64();
+    out.symbol = st.getColumn(2).getString();
+    a.target = core::price::from_units(st.getColumn(3).getInt64());
+    std::string const dir = st.getColumn(4).getString();
+    a.side = parse_or_throw(core::direction_from_string(dir), "direction", dir);
+    a.name = st.getColumn(5).isNull() ? std::string() : st.getColumn(5).getString();
+    std::string const rep = st.getColumn(6).getString();
+    a.repeat = parse_or_throw(core::repeat_mode_from_string(rep), "repeat", rep);
+    a.cooldown_seconds = st.getColumn(7).getInt64();
+    a.expires_at = sql::opt_int64(st.getColumn(8));
+    a.channels = static_cast<core::channel>(st.getColumn(9).getInt());
+    std::string const status = st.getColumn(10).getString();
+    a.status = parse_or_throw(core::alert_status_from_string(status), "status", status);
+    a.created_at = st.getColumn(11).getInt64();
+    a.updated_at = st.getColumn(12).getInt64();
+    out.armed_at = st.getColumn(13).getInt64();
+    a.triggered_at = sql::opt_int64(st.getColumn(14));
+    if (!st.getColumn(15).isNull())
+        a.trigger_price = core::price::from_units(st.getColumn(15).getInt64());
+    a.trigger_count = st.getColumn(16).getInt64();
+    return out;
+}
+
+std::optional<std::int64_t> price_units(std::optional<core::price> const& p) {
+    if (!p) return std::nullopt;
+    return p->units();
+}
+
+std::optional<std::string> name_or_null(std::string const& name) {
+    if (name.empty()) return std::nullopt;
+    return name;
+}
+
+std::string text(std::string_view v) {
+    return std::string(v);
+}
+
+} // namespace
+
+std::string_view to_string(event_type type) noexcept {
+    return event_names[static_cast<std::size_t>(type)];
+}
+
+std::optional<event_type> event_type_from_string(std::string_view text) noexcept {
+    for (std::size_t i = 0; i < event_names.size(); ++i)
+        if (event_names[i] == text) return static_cast<event_type>(i);
+    return std::nullopt;
+}
+
+core::alert_id insert(SQLite::Database& db, core::alert const& a, std::string_view symbol) {
+    cached_statement st_sql(db,
+                            "INSERT INTO alerts (user_id, symbol, target_price, direction, name, "
+                            "repeat, cooldown_seconds, expires_at, channels, status, created_at, "
+                            "updated_at, armed_at, triggered_at, trigger_price, trigger_count) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(a.owner));
+    st.bind(2, text(symbol));
+    st.bind(3, static_cast<int64_t>(a.target.units()));
+    st.bind(4, text(core::to_string(a.side)));
+    sql::bind(st, 5, name_or_null(a.name));
+    st.bind(6, text(core::to_string(a.repeat)));
+    st.bind(7, static_cast<int64_t>(a.cooldown_seconds));
+    sql::bind(st, 8, a.expires_at);
+    st.bind(9, static_cast<int>(a.channels));
+    st.bind(10, text(core::to_string(a.status)));
+    st.bind(11, static_cast<int64_t>(a.created_at));
+    st.bind(12, static_cast<int64_t>(a.updated_at));
+    st.bind(13, static_cast<int64_t>(a.created_at));
+    sql::bind(st, 14, a.triggered_at);
+    sql::bind(st, 15, price_units(a.trigger_price));
+    st.bind(16, static_cast<int64_t>(a.trigger_count));
+    st.exec();
+    core::alert_id const id = db.getLastInsertRowid();
+    event_record created;
+    created.alert = id;
+    created.type = event_type::created;
+    created.time = a.created_at;
+    add_event(db, created);
+    return id;
+}
+
+void update(SQLite::Database& db, core::alert const& a, event_type type) {
+    cached_statement st_sql(
+        db, "UPDATE alerts SET target_price = ?1, direction = ?2, name = ?3, repeat = ?4, "
+            "cooldown_seconds = ?5, expires_at = ?6, channels = ?7, "
+            "armed_at = CASE WHEN ?8 = 'active' AND status <> 'active' THEN ?9 ELSE armed_at END, "
+            "status = ?8, updated_at = ?9, triggered_at = ?10, trigger_price = ?11, "
+            "trigger_count = ?12 WHERE id = ?13 AND user_id = ?14");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(a.target.units()));
+    st.bind(2, text(core::to_string(a.side)));
+    sql::bind(st, 3, name_or_null(a.name));
+    st.bind(4, text(core::to_string(a.repeat)));
+    st.bind(5, static_cast<int64_t>(a.cooldown_seconds));
+    sql::bind(st, 6, a.expires_at);
+    st.bind(7, static_cast<int>(a.channels));
+    st.bind(8, text(core::to_string(a.status)));
+    st.bind(9, static_cast<int64_t>(a.updated_at));
+    sql::bind(st, 10, a.triggered_at);
+    sql::bind(st, 11, price_units(a.trigger_price));
+    st.bind(12, static_cast<int64_t>(a.trigger_count));
+    st.bind(13, static_cast<int64_t>(a.id));
+    st.bind(14, static_cast<int64_t>(a.owner));
+    if (st.exec() == 0)
+        throw not_found_error("no alert " + std::to_string(a.id) + " of user " +
+                              std::to_string(a.owner));
+    event_record ev;
+    ev.alert = a.id;
+    ev.type = type;
+    ev.time = a.updated_at;
+    add_event(db, ev);
+}
+
+std::optional<stored_alert> get(SQLite::Database& db, core::alert_id id, core::user_id owner) {
+    cached_statement st_sql(db, std::string("SELECT ") + alert_columns +
+                                    " FROM alerts WHERE id = ? AND user_id = ?");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(id));
+    st.bind(2, static_cast<int64_t>(owner));
+    if (!st.executeStep()) return std::nullopt;
+    return read_alert(st);
+}
+
+std::optional<stored_alert> find(SQLite::Database& db, core::alert_id id) {
+    cached_statement st_sql(db, std::string("SELECT ") + alert_columns + " FROM alerts WHERE id = ?");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(id));
+    if (!st.executeStep()) return std::nullopt;
+    return read_alert(st);
+}
+
+page<stored_alert> list(SQLite::Database& db, alert_query const& q) {
+    // ?2 NULL means "every status but deleted"; ?3 NULL means every symbol.
+    constexpr char const* where =
+        " FROM alerts WHERE user_id = ?1 AND (CASE WHEN ?2 IS NULL THEN status <> 'deleted' "
+        "ELSE status = ?2 END) AND (?3 IS NULL OR symbol = ?3)";
+    auto bind_filter = [&](SQLite::Statement& st) {
+        st.bind(1, static_cast<int64_t>(q.owner));
+        if (q.status)
+            st.bind(2, text(core::to_string(*q.status)));
+        else
+            st.bind(2);
+        sql::bind(st, 3, q.symbol);
+    };
+    page<stored_alert> out;
+    cached_statement total_sql(db, std::string("SELECT count(*)") + where);
+    auto& total = *total_sql;
+    bind_filter(total);
+    out.total = sql::count(total);
+    cached_statement st_sql(db, std::string("SELECT ") + alert_columns + where +
+                                    " ORDER BY id DESC LIMIT ?4 OFFSET ?5");
+    auto& st = *st_sql;
+    bind_filter(st);
+    st.bind(4, static_cast<int64_t>(q.paging.limit));
+    st.bind(5, static_cast<int64_t>(q.paging.offset));
+    while (st.executeStep())
+        out.items.push_back(read_alert(st));
+    return out;
+}
+
+std::int64_t count_active(SQLite::Database& db, core::user_id owner) {
+    cached_statement st_sql(db,
+                            "SELECT count(*) FROM alerts WHERE user_id = ? AND status = 'active'");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(owner));
+    return sql::count(st);
+}
+
+std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
+                           armed_alert_fn const& fn) {
+    // The startup path for up to millions of rows: only the columns the
+    // evaluator needs, read in place with raw sqlite3 calls (no Column
+    // objects, no temporary strings), a run of rows with one symbol interned
+    // once, and rows handed over one at a time rather than collected. Rowid
+    // order makes the query a plain table scan, its cheapest form.
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db.getHandle(),
+                                "SELECT id, user_id, symbol, target_price, direction, repeat, "
+                                "cooldown_seconds, expires_at, channels, armed_at, triggered_at "
+                                "FROM alerts WHERE status = 'active' ORDER BY id",
+                                -1, &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+    if (rc != SQLITE_OK) throw SQLite::Exception(db.getHandle(), rc);
+    auto text_of = [raw](int col) {
+        auto const* p = reinterpret_cast<char const*>(sqlite3_column_text(raw, col));
+        return std::string_view(p ? p : "",
+                                static_cast<std::size_t>(sqlite3_column_bytes(raw, col)));
+    };
+    auto opt_int = [raw](int col) -> std::optional<std::int64_t> {
+        if (sqlite3_column_type(raw, col) == SQLITE_NULL) return std::nullopt;
+        return sqlite3_column_int64(raw, col);
+    };
+    std::size_t count = 0;
+    std::string last_symbol;
+    core::symbol_id last_id = 0;
+    armed_alert a;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+        a.id = sqlite3_column_int64(raw, 0);
+        a.owner = sqlite3_column_int64(raw, 1);
+        std::string_view const symbol = text_of(2);
+        if (count == 0 || symbol != last_symbol) {
+            auto const id = symbols.try_intern(symbol);
+            if (!id)
+                throw std::runtime_error("alert " + std::to_string(a.id) +
+                                         " has an invalid symbol '" + std::string(symbol) + "'");
+            last_symbol.assign(symbol);
+            last_id = *id;
+        }
+        a.symbol = last_id;
+        a.target = core::price::from_units(sqlite3_column_int64(raw, 3));
+        a.side = parse_or_throw(core::direction_from_string(text_of(4)), "direction", text_of(4));
+        a.repeat = parse_or_throw(core::repeat_mode_from_string(text_of(5)), "repeat", text_of(5));
+        a.cooldown_seconds = sqlite3_column_int64(raw, 6);
+        a.expires_at = opt_int(7);
+        a.channels = static_cast<core::channel>(sqlite3_column_int(raw, 8));
+        a.armed_at = sqlite3_column_int64(raw, 9);
+        a.triggered_at = opt_int(10);
+        fn(a);
+        ++count;
+    }
+    if (rc != SQLITE_DONE) throw SQLite::Exception(db.getHandle(), rc);
+    return count;
+}
+
+std::vector<core::alert> load_armed(SQLite::Database& db, core::symbol_table& symbols) {
+    std::vector<core::alert> out;
+    cached_statement st_sql(db, std::string("SELECT ") + alert_columns +
+                                    " FROM alerts WHERE status = 'active' ORDER BY id");
+    auto& st = *st_sql;
+    while (st.executeStep()) {
+        stored_alert s = read_alert(st);
+        auto const id = symbols.try_intern(s.symbol);
+        if (!id)
+            throw std::runtime_error("alert " + std::to_string(s.alert.id) +
+                                     " has an invalid symbol '" + s.symbol + "'");
+        s.alert.symbol = *id;
+        out.push_back(std::move(s.alert));
+    }
+    return out;
+}
+
+std::int64_t add_event(SQLite::Database& db, event_record const& e) {
+    cached_statement st_sql(db,
+                            "INSERT INTO alert_events (alert_id, type, time, price, "
+                            "exchange_time, detected_at, backfilled, channel, attempt, outcome) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(e.alert));
+    st.bind(2, text(to_string(e.type)));
+    st.bind(3, static_cast<int64_t>(e.time));
+    sql::bind(st, 4, price_units(e.price));
+    sql::bind(st, 5, e.exchange_time);
+    sql::bind(st, 6, e.detected_at);
+    sql::bind(st, 7,
+              e.backfilled ? std::optional<std::int64_t>(*e.backfilled ? 1 : 0) : std::nullopt);
+    sql::bind(st, 8,
+              e.channel ? std::optional<std::string>(text(core::to_string(*e.channel)))
+                        : std::nullopt);
+    sql::bind(st, 9, e.attempt);
+    sql::bind(st, 10, e.outcome);
+    st.exec();
+    return db.getLastInsertRowid();
+}
+
+page<event_record> list_events(SQLite::Database& db, core::alert_id alert,
+                               page_request const& paging) {
+    page<event_record> out;
+    cached_statement total_sql(db, "SELECT count(*) FROM alert_events WHERE alert_id = ?");
+    auto& total = *total_sql;
+    total.bind(1, static_cast<int64_t>(alert));
+    out.total = sql::count(total);
+    cached_statement st_sql(db, "SELECT id, type, time, price, exchange_time, detected_at, "
+                                "backfilled, channel, attempt, outcome FROM alert_events "
+                                "WHERE alert_id = ? ORDER BY id DESC LIMIT ? OFFSET ?");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(alert));
+    st.bind(2, static_cast<int64_t>(paging.limit));
+    st.bind(3, static_cast<int64_t>(paging.offset));
+    while (st.executeStep()) {
+        event_record e;
+        e.id = st.getColumn(0).getInt64();
+        e.alert = alert;
+        std::string const type = st.getColumn(1).getString();
+        e.type = parse_or_throw(event_type_from_string(type), "event type", type);
+        e.time = st.getColumn(2).getInt64();
+        if (!st.getColumn(3).isNull())
+            e.price = core::price::from_units(st.getColumn(3).getInt64());
+        e.exchange_time = sql::opt_int64(st.getColumn(4));
+        e.detected_at = sql::opt_int64(st.getColumn(5));
+        if (!st.getColumn(6).isNull()) e.backfilled = st.getColumn(6).getInt() != 0;
+        if (!st.getColumn(7).isNull()) {
+            std::string const ch = st.getColumn(7).getString();
+            e.channel = parse_or_throw(core::channel_from_string(ch), "channel", ch);
+        }
+        e.attempt = sql::opt_int64(st.getColumn(8));
+        e.outcome = sql::opt_text(st.getColumn(9));
+        out.items.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::optional<fire_outcome> record_fire(SQLite::Database& db, core::alert const& a,
+                                        core::millis exchange_time, bool backfilled,
+                                        std::vector<notification> const& notifications) {
+    if (!a.triggered_at || !a.trigger_price)
+        throw std::invalid_argument("record_fire needs an alert that core::fire() updated");
+    // A savepoint of its own keeps the unit whole even when the caller runs
+    // it outside a writer job.
+    cached_statement begin_sql(db, "SAVEPOINT record_fire");
+    auto& begin = *begin_sql;
+    begin.exec();
+    try {
+        cached_statement st_sql(db, "UPDATE alerts SET status = ?1, updated_at = ?2, "
+                                    "triggered_at = ?3, trigger_price = ?4, trigger_count = ?5 "
+                                    "WHERE id = ?6 AND status = 'active'");
+        auto& st = *st_sql;
+        st.bind(1, text(core::to_string(a.status)));
+        st.bind(2, static_cast<int64_t>(a.updated_at));
+        st.bind(3, static_cast<int64_t>(*a.triggered_at));
+        st.bind(4, static_cast<int64_t>(a.trigger_price->units()));
+        st.bind(5, static_cast<int64_t>(a.trigger_count));
+        st.bind(6, static_cast<int64_t>(a.id));
+        if (st.exec() == 0) {
+            db.exec("ROLLBACK TO record_fire; RELEASE record_fire");
+            return std::nullopt;
+        }
+        fire_outcome out;
+        event_record ev;
+        ev.alert = a.id;
+        ev.type = event_type::triggered;
+        ev.time = *a.triggered_at;
+        ev.price = a.trigger_price;
+        ev.exchange_time = exchange_time;
+        ev.detected_at = a.triggered_at;
+        ev.backfilled = backfilled;
+        out.event_id = add_event(db, ev);
+        cached_statement ob_sql(db, "INSERT INTO outbox (delivery_id, channel, user_id, alert_id, "
+                                    "payload, next_attempt_at, created_at, updated_at) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        auto& ob = *ob_sql;
+        for (auto const& n : notifications) {
+            std::string_view const ch = core::to_string(n.channel);
+            if (ch.empty()) throw std::invalid_argument("a notification needs exactly one channel");
+            ob.reset();
+            ob.bind(1, "kryptod-" + std::to_string(a.id) + "-" + std::to_string(out.event_id) +
+                           "-" + text(ch));
+            ob.bind(2, text(ch));
+            ob.bind(3, static_cast<int64_t>(a.owner));
+            ob.bind(4, static_cast<int64_t>(a.id));
+            ob.bind(5, n.payload);
+            ob.bind(6, static_cast<int64_t>(*a.triggered_at));
+            ob.bind(7, static_cast<int64_t>(*a.triggered_at));
+            ob.bind(8, static_cast<int64_t>(*a.triggered_at));
+            ob.exec();
+            out.outbox_ids.push_back(db.getLastInsertRowid());
+        }
+        db.exec("RELEASE record_fire");
+        return out;
+    } catch (...) {
+        db.tryExec("ROLLBACK TO record_fire");
+        db.tryExec("RELEASE record_fire");
+        throw;
+    }
+}
+
+} // namespace kryptod::storage::alert_store

@@ -1,0 +1,170 @@
+// storage::alert_store: alerts and their event history (SPEC §2).
+//
+// Alerts are stored with their symbol as text; core::alert carries an
+// interned symbol_id that only the evaluator's symbol_table can resolve, so
+// writes take the symbol name alongside the alert and reads hand it back.
+//
+// Invariants:
+// - Every alert has a `created` event, written with it.
+// - A fire is one unit: the alert's new state, its `triggered` event and its
+//   outbox rows are written together or not at all (record_fire()).
+// - A fire is recorded only while the stored alert is active, so a fire that
+//   races its owner's disable or delete never overrides it.
+//
+// Functions throw SQLite::Exception on a database failure and not_found_error
+// where stated; run them inside writer jobs or storage::attempt().
+#pragma once
+
+#include "core/alert.hpp"
+#include "core/symbol_table.hpp"
+#include "core/time.hpp"
+#include "storage/page.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kryptod::storage::alert_store {
+
+enum class event_type {
+    created,
+    updated,
+    disabled,
+    armed,
+    triggered,
+    notified,
+    suppressed,
+    expired,
+    deleted
+};
+
+// The wire name ("triggered").
+std::string_view to_string(event_type type) noexcept;
+std::optional<event_type> event_type_from_string(std::string_view text) noexcept;
+
+// An alert as stored: core's alert (its `symbol` id is not meaningful) plus
+// the symbol's name and when it was last armed.
+struct stored_alert {
+    core::alert alert;
+    std::string symbol;
+    core::millis armed_at = 0; // trades before this time never fire it
+};
+
+struct event_record {
+    std::int64_t id = 0;
+    core::alert_id alert = 0;
+    event_type type = event_type::created;
+    core::millis time = 0;
+    // triggered
+    std::optional<core::price> price;
+    std::optional<core::millis> exchange_time;
+    std::optional<core::millis> detected_at;
+    std::optional<bool> backfilled;
+    // notified, suppressed
+    std::optional<core::channel> channel;
+    std::optional<std::int64_t> attempt;
+    std::optional<std::string> outcome;
+};
+
+// Inserts a new alert (its id is ignored) with its `created` event at
+// a.created_at and returns the new id. `symbol` is the coin's canonical
+// name. Fails with a constraint error for an unknown owner or a field the
+// schema refuses (validate with core::validate() first).
+core::alert_id insert(SQLite::Database& db, core::alert const& a, std::string_view symbol);
+
+// Writes the user-settable fields, status, fire fields and updated_at of `a`
+// to the stored alert `a.id` owned by `a.owner`, and appends an event of
+// `type` at a.updated_at. Moving to active from another status re-arms it
+// (armed_at = a.updated_at). Throws not_found_error when the owner has no
+// such alert.
+void update(SQLite::Database& db, core::alert const& a, event_type type);
+
+// One alert, only when `owner` owns it (another user's alert is not found).
+std::optional<stored_alert> get(SQLite::Database& db, core::alert_id id, core::user_id owner);
+
+// One alert whoever owns it, for the daemon's own work (recording a fire or
+// an expiry); the API uses get().
+std::optional<stored_alert> find(SQLite::Database& db, core::alert_id id);
+
+struct alert_query {
+    core::user_id owner = 0;
+    std::optional<core::alert_status> status; // none: every status but deleted
+    std::optional<std::string> symbol;        // canonical name
+    page_request paging;
+};
+
+// A page of an owner's alerts, newest first.
+page<stored_alert> list(SQLite::Database& db, alert_query const& query);
+
+// How many active alerts an owner has (the per-user limit).
+std::int64_t count_active(SQLite::Database& db, core::user_id owner);
+
+// What the evaluator needs of an armed alert at startup: its terms, the
+// time it was armed, and its last fire (for a repeat-every cooldown).
+struct armed_alert {
+    core::alert_id id = 0;
+    core::user_id owner = 0;
+    core::symbol_id symbol = 0; // interned in the table given
+    core::price target;
+    core::direction side = core::direction::above;
+    core::repeat_mode repeat = core::repeat_mode::once;
+    std::int64_t cooldown_seconds = core::default_cooldown_seconds;
+    std::optional<core::millis> expires_at;
+    core::channel channels = core::channel::email;
+    core::millis armed_at = 0;
+    std::optional<core::millis> triggered_at;
+};
+
+using armed_alert_fn = std::function<void(armed_alert const&)>;
+
+// Calls `fn` for every active alert, in id order, with its symbol interned
+// into `symbols`, and returns how many there were: the way to fill the index
+// at startup without holding every alert twice. Throws SQLite::Exception on
+// a database failure and std::runtime_error for a stored symbol that is not
+// valid; what `fn` throws is passed on.
+std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
+                           armed_alert_fn const& fn);
+
+// Every active alert as a full core::alert, in id order, with its symbol
+// interned into `symbols`. Same failures as for_each_armed().
+std::vector<core::alert> load_armed(SQLite::Database& db, core::symbol_table& symbols);
+
+// Appends an event (its id is ignored) and returns its id. Throws a
+// constraint error for an unknown alert or a `triggered` event without its
+// fields (use record_fire() for fires).
+std::int64_t add_event(SQLite::Database& db, event_record const& event);
+
+// A page of an alert's history, newest first. The caller checks ownership
+// with get() first.
+page<event_record> list_events(SQLite::Database& db, core::alert_id alert,
+                               page_request const& paging);
+
+// A notification to send for a fire, with the payload the sender needs
+// (rendered by the caller; storage keeps it as text).
+struct notification {
+    core::channel channel = core::channel::email; // exactly one channel
+    std::string payload;
+};
+
+struct fire_outcome {
+    std::int64_t event_id = 0;
+    std::vector<std::int64_t> outbox_ids; // same order as the notifications
+};
+
+// Records a fire as one unit: `a` as core::fire() left it (status,
+// triggered_at = detection time, trigger_price, trigger_count, updated_at),
+// its `triggered` event (price, exchange_time, detected_at, backfilled) and
+// one outbox row per notification, due at once, with the stable delivery id
+// "kryptod-<alert>-<event>-<channel>". Returns std::nullopt, writing
+// nothing, when the stored alert is no longer active (disabled or deleted
+// meanwhile). Throws, writing nothing, on any failure.
+std::optional<fire_outcome> record_fire(SQLite::Database& db, core::alert const& a,
+                                        core::millis exchange_time, bool backfilled,
+                                        std::vector<notification> const& notifications);
+
+} // namespace kryptod::storage::alert_store

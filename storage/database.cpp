@@ -1,0 +1,247 @@
+// storage::database: the schema, its migrations and the connection openers.
+//
+// Conventions of the schema: prices are INTEGER units of 1e-8 (core's fixed
+// point), times are INTEGER milliseconds since the Unix epoch (UTC), booleans
+// are 0/1 with a CHECK. Tables are STRICT so that a wrong type is an error
+// rather than a silent conversion.
+#include "storage/database.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+namespace kryptod::storage {
+
+namespace {
+
+// Migration 1: everything SPEC.md needs.
+constexpr std::string_view migration_1 = R"sql(
+CREATE TABLE users (
+    id             INTEGER PRIMARY KEY,
+    email          TEXT    NOT NULL COLLATE NOCASE UNIQUE,
+    password_hash  TEXT    NOT NULL,              -- argon2id, PHC string
+    role           TEXT    NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+    verified       INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+    disabled       INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    webhook_url    TEXT,
+    webhook_secret TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE refresh_tokens (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    token_hash  TEXT    NOT NULL UNIQUE,
+    family      TEXT    NOT NULL,
+    issued_at   INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    rotated_at  INTEGER,                          -- exchanged for a successor
+    revoked_at  INTEGER                           -- its family was revoked
+) STRICT;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);
+CREATE INDEX refresh_tokens_by_user ON refresh_tokens (user_id);
+
+CREATE TABLE email_tokens (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    token_hash  TEXT    NOT NULL UNIQUE,
+    purpose     TEXT    NOT NULL CHECK (purpose IN ('verify_email', 'password_reset')),
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+) STRICT;
+CREATE INDEX email_tokens_by_user ON email_tokens (user_id);
+
+CREATE TABLE coins (
+    symbol    TEXT    PRIMARY KEY CHECK (symbol = upper(symbol) AND length(symbol) BETWEEN 1 AND 20),
+    added_at  INTEGER NOT NULL
+) STRICT;
+
+-- Alerts keep their symbol as text, without a foreign key to coins: history
+-- outlives a removed coin, and removing a coin is refused while active alerts
+-- use it (checked in the same transaction).
+CREATE TABLE alerts (
+    id               INTEGER PRIMARY KEY,
+    user_id          INTEGER NOT NULL REFERENCES users (id),
+    symbol           TEXT    NOT NULL,
+    target_price     INTEGER NOT NULL CHECK (target_price > 0),
+    direction        TEXT    NOT NULL CHECK (direction IN ('above', 'below')),
+    name             TEXT    CHECK (name IS NULL OR length(name) <= 200),
+    repeat           TEXT    NOT NULL DEFAULT 'once' CHECK (repeat IN ('once', 'every')),
+    cooldown_seconds INTEGER NOT NULL DEFAULT 3600 CHECK (cooldown_seconds BETWEEN 60 AND 2592000),
+    expires_at       INTEGER,
+    channels         INTEGER NOT NULL DEFAULT 1 CHECK (channels BETWEEN 1 AND 3), -- 1 email, 2 webhook
+    status           TEXT    NOT NULL DEFAULT 'active'
+                     CHECK (status IN ('active', 'triggered', 'disabled', 'expired', 'deleted')),
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    armed_at         INTEGER NOT NULL,            -- only later trades may fire it
+    triggered_at     INTEGER,
+    trigger_price    INTEGER,
+    trigger_count    INTEGER NOT NULL DEFAULT 0 CHECK (trigger_count >= 0)
+) STRICT;
+-- A user's alerts by status, newest first; and all of a user's alerts.
+CREATE INDEX alerts_by_user_status ON alerts (user_id, status, id DESC);
+CREATE INDEX alerts_by_user ON alerts (user_id, id DESC);
+-- Startup loads the armed alerts; coin removal checks for active ones.
+CREATE INDEX alerts_armed ON alerts (symbol) WHERE status = 'active';
+
+CREATE TABLE alert_events (
+    id            INTEGER PRIMARY KEY,
+    alert_id      INTEGER NOT NULL REFERENCES alerts (id),
+    type          TEXT    NOT NULL CHECK (type IN ('created', 'updated', 'disabled', 'armed',
+                          'triggered', 'notified', 'suppressed', 'expired', 'deleted')),
+    time          INTEGER NOT NULL,
+    price         INTEGER,                        -- triggered
+    exchange_time INTEGER,                        -- triggered
+    detected_at   INTEGER,                        -- triggered
+    backfilled    INTEGER CHECK (backfilled IN (0, 1)),
+    channel       TEXT    CHECK (channel IN ('email', 'webhook')), -- notified, suppressed
+    attempt       INTEGER,                        -- notified
+    outcome       TEXT,                           -- notified
+    CHECK (type <> 'triggered' OR (price IS NOT NULL AND exchange_time IS NOT NULL
+                                   AND detected_at IS NOT NULL AND backfilled IS NOT NULL))
+) STRICT;
+CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id DESC);
+
+-- One row per coin per minute; `minute` is the minute's start.
+CREATE TABLE price_samples (
+    symbol  TEXT    NOT NULL,
+    minute  INTEGER NOT NULL CHECK (minute % 60000 = 0),
+    open    INTEGER NOT NULL CHECK (open > 0),
+    high    INTEGER NOT NULL,
+    low     INTEGER NOT NULL,
+    close   INTEGER NOT NULL,
+    CHECK (low > 0 AND low <= open AND low <= close AND high >= open AND high >= close),
+    PRIMARY KEY (symbol, minute)
+) STRICT, WITHOUT ROWID;
+-- Retention deletes by age across coins.
+CREATE INDEX price_samples_by_minute ON price_samples (minute);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    delivery_id     TEXT    NOT NULL UNIQUE,      -- Message-ID / X-Kryptod-Delivery
+    channel         TEXT    NOT NULL CHECK (channel IN ('email', 'webhook')),
+    user_id         INTEGER NOT NULL REFERENCES users (id),
+    alert_id        INTEGER REFERENCES alerts (id), -- NULL for account emails
+    payload         TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at INTEGER NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'delivered', 'failed')),
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_by_user_created ON outbox (user_id, created_at);
+
+CREATE TABLE feed_state (
+    symbol          TEXT    PRIMARY KEY,
+    last_trade_id   INTEGER NOT NULL,
+    last_trade_time INTEGER NOT NULL,
+    last_price      INTEGER NOT NULL CHECK (last_price > 0)
+) STRICT;
+)sql";
+
+constexpr std::array<std::string_view, 1> all_migrations{migration_1};
+
+void apply_connection_pragmas(SQLite::Database& db) {
+    db.exec("PRAGMA foreign_keys = ON");
+    // FULL: the WAL is fsynced at every commit, so an acknowledged write
+    // survives a power loss, not only a process crash (NORMAL would not).
+    db.exec("PRAGMA synchronous = FULL");
+    // Each writer job runs in a SAVEPOINT, whose undo journal would otherwise
+    // be a temporary file written page by page: in memory it costs nothing.
+    db.exec("PRAGMA temp_store = MEMORY");
+}
+
+} // namespace
+
+std::span<std::string_view const> migrations() noexcept {
+    return all_migrations;
+}
+
+int latest_schema_version() noexcept {
+    return static_cast<int>(all_migrations.size());
+}
+
+int schema_version(SQLite::Database& db) {
+    return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void migrate(SQLite::Database& db, int target) {
+    if (target < 0 || target > latest_schema_version())
+        throw std::runtime_error("kryptod knows schema versions 0 to " +
+                                 std::to_string(latest_schema_version()) + ", not " +
+                                 std::to_string(target));
+    // IMMEDIATE takes the write lock before reading user_version, so two
+    // processes migrating the same file cannot both apply a step.
+    for (;;) {
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        int const current = schema_version(db);
+        if (current > target)
+            throw std::runtime_error(
+                "database " + db.getFilename() + " has schema version " + std::to_string(current) +
+                ", newer than the " + std::to_string(target) +
+                " this kryptod knows; refusing to touch it (upgrade kryptod or restore a backup)");
+        if (current == target) return;
+        db.exec(std::string(all_migrations[static_cast<std::size_t>(current)]));
+        db.exec("PRAGMA user_version = " + std::to_string(current + 1));
+        tx.commit();
+    }
+}
+
+SQLite::Database open_database(std::filesystem::path const& path, open_options const& options) {
+    // NOMUTEX: a connection is used by one thread at a time (the writer's),
+    // so SQLite's per-call locking would only cost time.
+    SQLite::Database db(path.string(),
+                        SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+                        options.busy_timeout_ms, options.vfs);
+    std::string const mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (mode != "wal")
+        throw std::runtime_error("cannot put database " + path.string() +
+                                 " in WAL mode (journal_mode is " + mode + ")");
+    apply_connection_pragmas(db);
+    migrate(db);
+    return db;
+}
+
+SQLite::Database open_reader(std::filesystem::path const& path, open_options const& options) {
+    SQLite::Database db(path.string(), SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX,
+                        options.busy_timeout_ms, options.vfs);
+    db.exec("PRAGMA query_only = ON");
+    int const version = schema_version(db);
+    if (version != latest_schema_version())
+        throw std::runtime_error("database " + path.string() + " has schema version " +
+                                 std::to_string(version) + ", this kryptod reads version " +
+                                 std::to_string(latest_schema_version()));
+    return db;
+}
+
+std::optional<std::string> check_writable(std::filesystem::path const& path) {
+    // SQLite writes the -wal and -shm files next to the database, so the
+    // directory must be writable as well as the file.
+    auto const dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    if (::access(path.c_str(), W_OK) != 0)
+        return "database file " + path.string() + " is not writable: " + std::strerror(errno);
+    if (::access(dir.c_str(), W_OK) != 0)
+        return "database directory " + dir.string() + " is not writable: " + std::strerror(errno);
+    struct statvfs fs {};
+    if (::statvfs(dir.c_str(), &fs) != 0)
+        return "cannot stat the database's file system: " + std::string(std::strerror(errno));
+    // Room for a few group commits of WAL frames; below that writes are
+    // about to fail with SQLITE_FULL.
+    constexpr unsigned long long min_free = 4ull << 20;
+    if (static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize < min_free)
+        return "no space left on the database's file system (under 4 MiB free)";
+    return std::nullopt;
+}
+
+} // namespace kryptod::storage

@@ -1,0 +1,142 @@
+// storage::writer: the one thread that writes kryptod's database.
+//
+// The writer owns the only read-write connection. Callers (the tick path, the
+// HTTP handlers) hand it jobs through a bounded queue and never wait: submit()
+// returns at once, and the job's completion is posted back through the `post`
+// function given at construction (the daemon wires it to the io_context).
+//
+// Group commit: the thread takes up to `max_batch` queued jobs and runs them in
+// one `BEGIN IMMEDIATE ... COMMIT`, each job inside its own SAVEPOINT. With
+// `synchronous=FULL` the COMMIT is one fsync for the whole batch, which is
+// what makes FULL affordable under load.
+//
+// Invariants:
+// - A job's completion reports success only after the COMMIT that contains
+//   its work returned: an acknowledged write is durable (see database.hpp).
+// - A job that throws rolls back its own savepoint only and gets its own
+//   error; the rest of its batch is unaffected.
+// - When the COMMIT fails, or SQLite abandons the transaction (disk full, I/O
+//   error), every job whose work was in it gets the error: nothing that did
+//   not commit is acknowledged.
+// - Every accepted job gets exactly one completion, also across stop().
+// - Completions run in submission order; the completions of one batch are
+//   handed to `post` together, as one function that runs them in turn.
+//
+// Thread-safety: submit(), stop(), healthy(), stats() may be called from any
+// thread. Job work runs on the writer thread only and must not block on
+// anything but the database; completions run wherever `post` runs them.
+#pragma once
+
+#include "storage/result.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace kryptod::storage {
+
+class statement_cache;
+
+struct writer_options {
+    // Jobs waiting beyond this many are refused with errc::queue_full.
+    std::size_t queue_capacity = 16384;
+    // At most this many jobs share one transaction.
+    std::size_t max_batch = 1024;
+    // Called on the writer thread after each batch with the time the COMMIT
+    // took and the batch size; for metrics and benchmarks. May be empty;
+    // must not throw.
+    std::function<void(std::chrono::nanoseconds commit_time, std::size_t jobs)> on_commit;
+};
+
+struct writer_stats {
+    std::uint64_t batches = 0;        // transactions attempted
+    std::uint64_t jobs_committed = 0; // completions posted with success
+    std::uint64_t jobs_failed = 0;    // completions posted with an error
+    std::uint64_t jobs_refused = 0;   // submits refused (queue full or stopped)
+    std::size_t queue_depth = 0;      // jobs waiting now
+};
+
+class writer {
+public:
+    using post_fn = std::function<void(std::function<void()>)>;
+    using work_fn = std::function<void(SQLite::Database&)>;
+    using done_fn = std::function<void(status)>;
+
+    // Takes the read-write connection (from open_database) and starts the
+    // thread. `post` must be thread-safe; it receives each completion.
+    writer(SQLite::Database db, post_fn post, writer_options options = {});
+
+    // Calls stop().
+    ~writer();
+
+    writer(writer const&) = delete;
+    writer& operator=(writer const&) = delete;
+
+    // Queues `work` to run on the writer thread inside a transaction; `done`
+    // is posted with the outcome once the transaction committed (or failed).
+    // Returns at once: an error (errc::queue_full when the queue is at
+    // capacity, errc::stopped after stop()) means the job was not accepted
+    // and `done` will never be called. `work` reports failure by throwing;
+    // `done` must not throw (it runs where `post` runs it, the io_context).
+    status submit(work_fn work, done_fn done);
+
+    // Like submit(), for work that produces a value (an inserted id, say).
+    template <class T>
+    status submit(std::function<T(SQLite::Database&)> work, std::function<void(result<T>)> done) {
+        auto value = std::make_shared<std::optional<T>>();
+        return submit([value, work = std::move(work)](SQLite::Database& db) { *value = work(db); },
+                      [value, done = std::move(done)](status s) {
+                          if (s)
+                              done(result<T>(std::move(**value)));
+                          else
+                              done(result<T>(s.err()));
+                      });
+    }
+
+    // Refuses new jobs, lets the thread finish every queued one (their
+    // completions are posted), then joins it. Idempotent. Must not be called
+    // from the writer thread (i.e. from job work).
+    void stop();
+
+    // False while the last transaction failed (disk full, I/O error), true
+    // again after one succeeds; for /readyz.
+    bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
+
+    writer_stats stats() const;
+
+private:
+    struct job {
+        work_fn work;
+        done_fn done;
+    };
+
+    void run();
+    void run_batch(std::deque<job>& batch);
+
+    SQLite::Database db_;
+    // Prepared statements of the jobs, reused across batches; destroyed
+    // before db_ (declared after it).
+    std::unique_ptr<statement_cache> statements_;
+    post_fn post_;
+    writer_options options_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<job> queue_;
+    bool stopping_ = false;
+    writer_stats stats_;
+    std::atomic<bool> healthy_{true};
+    std::thread thread_;
+};
+
+} // namespace kryptod::storage

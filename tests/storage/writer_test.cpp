@@ -1,0 +1,223 @@
+// Tests storage/writer.hpp: group commit, per-job failure isolation, the
+// bounded queue, ordered completions and a clean stop.
+#include "storage/writer.hpp"
+#include "temp_database.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using namespace kryptod::storage;
+// The suite is named `writer` too; this alias keeps the class unambiguous.
+using db_writer = kryptod::storage::writer;
+
+namespace {
+
+struct writer_fixture {
+    test::temp_database t;
+    test::completion_queue completions;
+
+    db_writer::work_fn insert_coin(std::string symbol) {
+        return [symbol](SQLite::Database& db) {
+            SQLite::Statement st(db, "INSERT INTO coins (symbol, added_at) VALUES (?, 1)");
+            st.bind(1, symbol);
+            st.exec();
+        };
+    }
+
+    int coins() { return open_reader(t.path).execAndGet("SELECT count(*) FROM coins").getInt(); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(writer)
+
+BOOST_FIXTURE_TEST_CASE(acknowledged_jobs_are_committed_and_visible_to_readers, writer_fixture) {
+    db_writer w(open_database(t.path), completions.poster());
+    std::vector<int> oks;
+    for (int i = 0; i < 50; ++i)
+        BOOST_TEST(w.submit(insert_coin(test::numbered("C", i)), [&oks](status s) {
+                        oks.push_back(s.ok());
+                    }).ok());
+    BOOST_TEST(completions.run_until([&] { return oks.size() == 50u; }));
+    BOOST_TEST(oks == std::vector<int>(50, 1));
+    BOOST_TEST(coins() == 50);
+    w.stop();
+    BOOST_TEST(w.stats().jobs_committed == 50u);
+}
+
+BOOST_FIXTURE_TEST_CASE(queued_jobs_share_one_transaction, writer_fixture) {
+    std::atomic<int> commits{0};
+    std::vector<std::size_t> sizes;
+    writer_options opt;
+    opt.on_commit = [&](std::chrono::nanoseconds, std::size_t n) {
+        ++commits;
+        sizes.push_back(n);
+    };
+    db_writer w(open_database(t.path), completions.poster(), opt);
+    int answered = 0;
+    // Hold the writer busy in a first job so that the next 100 queue up.
+    std::atomic<bool> release{false};
+    BOOST_TEST(w.submit(
+                    [&](SQLite::Database&) {
+                        while (!release)
+                            std::this_thread::yield();
+                    },
+                    {})
+                   .ok());
+    while (w.stats().queue_depth != 0)
+        std::this_thread::yield();
+    for (int i = 0; i < 100; ++i)
+        BOOST_TEST(w.submit(insert_coin(test::numbered("C", i)), [&](status) { ++answered; }).ok());
+    release = true;
+    BOOST_TEST(completions.run_until([&] { return answered == 100; }));
+    w.stop();
+    BOOST_TEST(commits.load() == 2); // one for the first job, one for the 100
+    BOOST_TEST(sizes.back() == 100u);
+    BOOST_TEST(coins() == 100);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failing_job_fails_alone, writer_fixture) {
+    std::atomic<bool> release{false};
+    db_writer w(open_database(t.path), completions.poster());
+    w.submit(
+        [&](SQLite::Database&) {
+            while (!release)
+                std::this_thread::yield();
+        },
+        {});
+    while (w.stats().queue_depth != 0)
+        std::this_thread::yield();
+    std::vector<status> results(4);
+    int answered = 0;
+    w.submit(insert_coin("AAA"), [&](status s) {
+        results[0] = s;
+        ++answered;
+    });
+    // Writes a row, then fails: its row must not survive.
+    w.submit(
+        [](SQLite::Database& db) {
+            db.exec("INSERT INTO coins (symbol, added_at) VALUES ('BBB', 1)");
+            throw std::runtime_error("refused by the job");
+        },
+        [&](status s) {
+            results[1] = s;
+            ++answered;
+        });
+    w.submit(insert_coin("AAA"), [&](status s) {
+        results[2] = s;
+        ++answered;
+    }); // duplicate key
+    w.submit(insert_coin("CCC"), [&](status s) {
+        results[3] = s;
+        ++answered;
+    });
+    release = true;
+    BOOST_TEST(completions.run_until([&] { return answered == 4; }));
+    BOOST_TEST(results[0].ok());
+    BOOST_REQUIRE(!results[1].ok());
+    BOOST_TEST((results[1].err().code == errc::failed));
+    BOOST_TEST(results[1].err().message == "refused by the job");
+    BOOST_REQUIRE(!results[2].ok());
+    BOOST_TEST((results[2].err().code == errc::constraint));
+    BOOST_TEST(results[3].ok());
+    auto reader = open_reader(t.path);
+    BOOST_TEST(reader
+                   .execAndGet("SELECT group_concat(symbol) FROM (SELECT symbol FROM coins "
+                               "ORDER BY symbol)")
+                   .getString() == "AAA,CCC");
+    BOOST_TEST(w.healthy());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_full_queue_refuses_at_once, writer_fixture) {
+    writer_options opt;
+    opt.queue_capacity = 3;
+    db_writer w(open_database(t.path), completions.poster(), opt);
+    std::atomic<bool> release{false};
+    w.submit(
+        [&](SQLite::Database&) {
+            while (!release)
+                std::this_thread::yield();
+        },
+        {});
+    while (w.stats().queue_depth != 0)
+        std::this_thread::yield();
+    int done = 0;
+    for (int i = 0; i < 3; ++i)
+        BOOST_TEST(w.submit(insert_coin(test::numbered("Q", i)), [&](status) { ++done; }).ok());
+    bool called = false;
+    status const refused = w.submit(insert_coin("QX"), [&](status) { called = true; });
+    BOOST_REQUIRE(!refused.ok());
+    BOOST_TEST((refused.err().code == errc::queue_full));
+    release = true;
+    BOOST_TEST(completions.run_until([&] { return done == 3; }));
+    BOOST_TEST(!completions.run_until([&] { return called; }, std::chrono::milliseconds(100)));
+    BOOST_TEST(!called);
+    BOOST_TEST(done == 3);
+    BOOST_TEST(w.stats().jobs_refused == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(values_come_back_in_submission_order, writer_fixture) {
+    db_writer w(open_database(t.path), completions.poster());
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 20; ++i) {
+        w.submit<std::int64_t>(
+            [i](SQLite::Database& db) {
+                SQLite::Statement st(db, "INSERT INTO coins (symbol, added_at) VALUES (?, 1)");
+                st.bind(1, test::numbered("V", i));
+                st.exec();
+                return db.getLastInsertRowid();
+            },
+            [&](result<std::int64_t> r) { ids.push_back(r.ok() ? r.value() : -1); });
+    }
+    BOOST_TEST(completions.run_until([&] { return ids.size() == 20u; }));
+    std::vector<std::int64_t> want;
+    for (int i = 1; i <= 20; ++i)
+        want.push_back(i);
+    BOOST_TEST(ids == want);
+}
+
+BOOST_FIXTURE_TEST_CASE(stop_finishes_queued_work_then_refuses, writer_fixture) {
+    auto w = std::make_unique<db_writer>(open_database(t.path), completions.poster());
+    int ok = 0;
+    int answered = 0;
+    for (int i = 0; i < 200; ++i)
+        w->submit(insert_coin(test::numbered("S", i)), [&](status s) {
+            ok += s.ok();
+            ++answered;
+        });
+    w->stop();
+    status const late = w->submit(insert_coin("LATE"), [](status) {});
+    BOOST_REQUIRE(!late.ok());
+    BOOST_TEST((late.err().code == errc::stopped));
+    BOOST_TEST(completions.run_until([&] { return answered == 200; }));
+    BOOST_TEST(ok == 200);
+    w.reset();
+    BOOST_TEST(coins() == 200);
+}
+
+BOOST_FIXTURE_TEST_CASE(many_producers_all_get_their_answer, writer_fixture) {
+    db_writer w(open_database(t.path), completions.poster());
+    std::atomic<int> accepted{0};
+    int answered = 0; // completions run on this thread only
+    std::vector<std::thread> producers;
+    for (int p = 0; p < 8; ++p)
+        producers.emplace_back([&, p] {
+            for (int i = 0; i < 100; ++i)
+                if (w.submit(insert_coin(test::numbered("P", p) + test::numbered("X", i)),
+                             [&](status) { ++answered; })
+                        .ok())
+                    ++accepted;
+        });
+    for (auto& th : producers)
+        th.join();
+    BOOST_TEST(accepted.load() == 800);
+    BOOST_TEST(completions.run_until([&] { return answered == 800; }));
+    BOOST_TEST(coins() == 800);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
