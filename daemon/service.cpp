@@ -1,10 +1,14 @@
 // The daemon's lifecycle on one io_context.
 #include "daemon/service.hpp"
 
+#include "daemon/alert_engine.hpp"
 #include "daemon/log.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/sd_notify.hpp"
 #include "http/listener.hpp"
+#include "storage/coin_store.hpp"
 #include "storage/database.hpp"
+#include "storage/sample_store.hpp"
 #include "storage/writer.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
+#include <optional>
 
 namespace kryptod::daemon {
 
@@ -23,6 +28,12 @@ namespace {
 
 // How long a clean stop waits for sessions to finish the request in hand.
 constexpr auto drain_timeout = 5s;
+
+// Retention deletes old samples in batches this small, so a large backlog
+// never holds the writer for long; a full batch schedules the next one soon.
+constexpr int retention_batch = 2000;
+constexpr auto retention_period = 10min;
+constexpr auto retention_backlog_pause = 1s;
 
 std::string endpoint_text(asio::ip::tcp::endpoint const& ep) {
     auto address = ep.address().to_string();
@@ -40,15 +51,24 @@ struct service::impl {
     asio::steady_timer watchdog_timer{ioc};
     asio::steady_timer drain_timer{ioc};
     std::chrono::steady_clock::time_point drain_deadline;
+    asio::steady_timer retention_timer{ioc};
     std::unique_ptr<storage::writer> writer;
+    std::unique_ptr<alert_engine> engine;
     std::shared_ptr<http::listener> listener;
+    daemon::metrics metrics;
+    std::string startup_summary;
     bool stopping = false;
 
     explicit impl(command_line c)
         : cmd(std::move(c)) {}
 
     bool open_storage();
+    bool load_state();
     bool start_listener();
+    std::string status_line() const;
+    std::optional<std::string> not_ready_reason() const;
+    std::vector<metric_family> metric_families() const;
+    void do_retention(std::chrono::steady_clock::duration delay);
     http::router routes();
     void do_wait_signal();
     void on_signal(boost::system::error_code ec, int signal);
@@ -61,6 +81,11 @@ struct service::impl {
 bool service::impl::open_storage() {
     try {
         auto db = storage::open_database(cfg.storage.path);
+        // feed.coins is the initial coin list: its coins are always listed;
+        // coins added through the API stay until removed through it.
+        for (auto const& coin : cfg.feed.coins)
+            if (storage::coin_store::add(db, coin, wall_clock_now()))
+                log::info("coin ", coin, " added from feed.coins");
         storage::writer_options options;
         options.queue_capacity = cfg.storage.queue_limit;
         writer = std::make_unique<storage::writer>(
@@ -75,12 +100,113 @@ bool service::impl::open_storage() {
     return true;
 }
 
+// Everything the book needs before serving: coins, armed alerts, last
+// prices; read in one snapshot through a read-only connection.
+bool service::impl::load_state() {
+    engine_options options;
+    options.max_per_user_per_hour = cfg.notify.max_per_user_per_hour;
+    engine = std::make_unique<alert_engine>(ioc, *writer, options);
+    engine->on_latency([this](std::chrono::nanoseconds d) { metrics.record_latency(d); });
+    try {
+        auto reader = storage::open_reader(cfg.storage.path);
+        auto state = engine->load(reader);
+        startup_summary = state.summary();
+    } catch (std::exception const& e) {
+        log::error("cannot load the alerts from ", cfg.storage.path.string(), ": ", e.what());
+        return false;
+    }
+    log::info(startup_summary);
+    return true;
+}
+
+std::string service::impl::status_line() const {
+    auto const stats = engine->stats();
+    return std::to_string(engine->book().size()) + " alerts armed, " +
+           std::to_string(engine->book().symbols().size()) + " coins, " +
+           std::to_string(stats.committed) + " fired";
+}
+
+// Why the daemon cannot do its job right now, for /readyz; nothing when it can.
+std::optional<std::string> service::impl::not_ready_reason() const {
+    if (stopping) return "stopping";
+    if (!writer->healthy()) return "the database refuses writes (see the log)";
+    if (auto reason = storage::check_writable(cfg.storage.path)) return *reason;
+    return std::nullopt;
+}
+
+std::vector<metric_family> service::impl::metric_families() const {
+    auto const e = engine->stats();
+    auto const w = writer->stats();
+    auto one = [](double v) { return std::vector<sample>{{"", v}}; };
+    return {
+        {"kryptod_ticks_total", "trades evaluated against the alerts", "counter",
+         one(static_cast<double>(e.ticks))},
+        {"kryptod_alerts_armed", "alerts in the in-memory index", "gauge",
+         one(static_cast<double>(engine->book().size()))},
+        {"kryptod_alerts_fired_total", "alert fires detected", "counter",
+         one(static_cast<double>(e.fired))},
+        {"kryptod_alerts_fire_commits_total", "alert fires durably recorded", "counter",
+         one(static_cast<double>(e.committed))},
+        {"kryptod_alerts_expired_total", "alerts expired", "counter",
+         one(static_cast<double>(e.expired))},
+        {"kryptod_storage_queue_depth", "jobs waiting for the database writer", "gauge",
+         one(static_cast<double>(w.queue_depth))},
+        {"kryptod_storage_jobs_total",
+         "database writer jobs by outcome",
+         "counter",
+         {{R"(outcome="committed")", static_cast<double>(w.jobs_committed)},
+          {R"(outcome="failed")", static_cast<double>(w.jobs_failed)},
+          {R"(outcome="refused")", static_cast<double>(w.jobs_refused)}}},
+    };
+}
+
 http::router service::impl::routes() {
     http::router r;
     r.add(http::verb::get, "/healthz", [](http::incoming in, http::responder respond) {
         respond(http::json_response(http::status::ok, {{"status", "ok"}}, in.req.version()));
     });
+    r.add(http::verb::get, "/readyz", [this](http::incoming in, http::responder respond) {
+        if (auto reason = not_ready_reason()) {
+            respond(
+                http::problem(http::status::service_unavailable, *reason, {}, in.req.version()));
+            return;
+        }
+        respond(http::json_response(http::status::ok, {{"status", "ready"}}, in.req.version()));
+    });
+    r.add(http::verb::get, "/metrics", [this](http::incoming in, http::responder respond) {
+        http::response res{http::status::ok, in.req.version()};
+        res.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        res.body() = metrics.render(metric_families());
+        res.prepare_payload();
+        respond(std::move(res));
+    });
+    r.observe([this](std::string_view route, http::verb method, unsigned status) {
+        metrics.record_request(route, http::bhttp::to_string(method), status);
+    });
     return r;
+}
+
+// Deletes price samples older than prices.retention_days, a small batch per
+// writer job, off the tick path.
+void service::impl::do_retention(std::chrono::steady_clock::duration delay) {
+    retention_timer.expires_after(delay);
+    retention_timer.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopping) return;
+        auto const cutoff =
+            wall_clock_now() - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
+        auto deleted = std::make_shared<int>(0);
+        auto s = writer->submit(
+            [cutoff, deleted](SQLite::Database& db) {
+                *deleted = storage::sample_store::delete_before(db, cutoff, retention_batch);
+            },
+            [this, deleted](storage::status st) {
+                if (!st) log::warning("price retention failed: ", st.err().message);
+                if (*deleted > 0) log::debug("retention deleted ", *deleted, " price samples");
+                do_retention(*deleted == retention_batch ? retention_backlog_pause
+                                                         : retention_period);
+            });
+        if (!s) do_retention(retention_period);
+    });
 }
 
 bool service::impl::start_listener() {
@@ -132,6 +258,8 @@ void service::impl::begin_stop() {
     log::notice("stopping");
     sd::stopping();
     listener->stop();
+    engine->stop();
+    retention_timer.cancel();
     drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
     on_drain_tick({});
 }
@@ -171,18 +299,21 @@ int service::run() {
     log::info(version(), " starting");
 
     if (!s.open_storage()) return 1;
-    if (!s.start_listener()) {
+    if (!s.load_state() || !s.start_listener()) {
         s.writer->stop();
         return 1;
     }
+    s.engine->start();
+    s.do_retention(1min);
     s.do_wait_signal();
     if (auto interval = sd::watchdog_interval()) s.do_watchdog(*interval);
 
     auto const listening = endpoint_text(s.listener->local_endpoint());
     auto const took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
-    log::notice("ready: listening on ", listening, " (start-up took ", took.count(), " ms)");
-    sd::ready("listening on " + listening);
+    log::notice("ready: listening on ", listening, "; ", s.startup_summary, " (start-up took ",
+                took.count(), " ms)");
+    sd::ready("listening on " + listening + "; " + s.status_line());
 
     s.ioc.run();
 

@@ -65,6 +65,7 @@ void router::operator()(incoming in, responder respond) const {
         if (r.method == in.req.method()) {
             in.params = std::move(params);
             in.route = r.pattern;
+            if (observer_) respond = observed(std::move(respond), r.pattern, r.method);
             r.h(std::move(in), std::move(respond));
             return;
         }
@@ -75,6 +76,7 @@ void router::operator()(incoming in, responder respond) const {
         }
     }
     auto const version = in.req.version();
+    if (observer_) respond = observed(std::move(respond), "", in.req.method());
     if (allow.empty()) {
         respond(problem(status::not_found, "no such resource", {}, version));
         return;
@@ -83,6 +85,13 @@ void router::operator()(incoming in, responder respond) const {
                        std::string(in.req.method_string()) + " is not allowed here", {}, version);
     res.set(bhttp::field::allow, allow);
     respond(std::move(res));
+}
+
+responder router::observed(responder respond, std::string_view route, verb method) const {
+    return [respond = std::move(respond), obs = observer_, route, method](response res) {
+        obs(route, method, res.result_int());
+        respond(std::move(res));
+    };
 }
 
 std::vector<std::pair<verb, std::string>> router::routes() const {

@@ -40,6 +40,13 @@ public:
     // Dispatches to the matching route, or answers 404 / 405.
     void operator()(incoming in, responder respond) const;
 
+    // Called with every answer's route pattern ("" when no route matched),
+    // method and status, for request metrics. Set before serving starts; it
+    // runs on the thread that completes the responder. The router must
+    // outlive every request it dispatched (route patterns are not copied).
+    using observer = std::function<void(std::string_view route, verb method, unsigned status)>;
+    void observe(observer o) { observer_ = std::move(o); }
+
     // Every (method, pattern) pair, in the order added (for the OpenAPI check).
     std::vector<std::pair<verb, std::string>> routes() const;
 
@@ -50,7 +57,10 @@ private:
         std::vector<std::string> segments; // "{...}" marks a parameter
         handler h;
     };
+    responder observed(responder respond, std::string_view route, verb method) const;
+
     std::vector<route> routes_;
+    observer observer_;
 };
 
 } // namespace kryptod::http

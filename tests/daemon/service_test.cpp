@@ -2,8 +2,13 @@
 // only once the port answers, /healthz, clean stop on SIGTERM, watchdog
 // keep-alives, SIGHUP reload, journald priorities, and start-up failures that
 // exit with a message instead of hanging. Also the systemd unit's checks.
+#include "core/alert.hpp"
 #include "daemon_process.hpp"
 #include "http_client.hpp"
+#include "storage/alert_store.hpp"
+#include "storage/coin_store.hpp"
+#include "storage/database.hpp"
+#include "storage/user_store.hpp"
 
 #include <boost/json.hpp>
 
@@ -158,6 +163,88 @@ BOOST_AUTO_TEST_CASE(version_and_help) {
     daemon_process h({"--help"}, {}, dir.path / "h.log");
     BOOST_CHECK(h.wait(10s) == std::optional<int>(0));
     BOOST_TEST(h.output().find("--config") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(readyz_and_metrics_answer, daemon_fixture) {
+    daemon_process d(args(), env(), log());
+    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    http_client c(port);
+    auto ready = c.call(bhttp::verb::get, "/readyz");
+    BOOST_TEST(ready.result_int() == 200);
+    BOOST_TEST(boost::json::parse(ready.body()).at("status").as_string() == "ready");
+    c.call(bhttp::verb::get, "/nowhere");
+    auto m = c.call(bhttp::verb::get, "/metrics");
+    BOOST_TEST(m.result_int() == 200);
+    BOOST_TEST(m[bhttp::field::content_type].starts_with("text/plain; version=0.0.4"));
+    auto const& text = m.body();
+    BOOST_TEST(text.find("kryptod_alerts_armed 0\n") != std::string::npos);
+    BOOST_TEST(
+        text.find(R"(kryptod_http_requests_total{route="/readyz",method="GET",status="200"} 1)") !=
+        std::string::npos);
+    BOOST_TEST(
+        text.find(
+            R"(kryptod_http_requests_total{route="unmatched",method="GET",status="404"} 1)") !=
+        std::string::npos);
+    BOOST_TEST(text.find("# TYPE kryptod_tick_to_trigger_seconds histogram") != std::string::npos);
+}
+
+// A restart rebuilds the index from what was committed: armed alerts are
+// loaded, triggered and disabled ones are not, and the coins of feed.coins
+// are listed.
+BOOST_FIXTURE_TEST_CASE(startup_loads_the_armed_alerts, daemon_fixture) {
+    namespace st = kryptod::storage;
+    using namespace kryptod::core;
+    {
+        auto db = st::open_database(dir.path / "kryptod.db");
+        st::coin_store::add(db, "BTCUSDT", 1);
+        st::user_store::user_record u;
+        u.email = "a@example.com";
+        u.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+        u.created_at = u.updated_at = 1;
+        auto uid = st::user_store::create(db, u);
+        for (int i = 0; i < 3; ++i) {
+            alert a;
+            a.owner = uid;
+            a.target = price::parse("100000").value;
+            a.side = direction::above;
+            create(a, 1000);
+            if (i == 2) disable(a, 1000);
+            st::alert_store::insert(db, a, "BTCUSDT");
+        }
+    }
+    daemon_process d(args({"--feed.coins=BTCUSDT ETHUSDT"}), env(), log());
+    BOOST_REQUIRE_MESSAGE(notify.wait_for("READY=1", 10s), d.output());
+    BOOST_TEST(d.output().find("loaded 2 armed alerts, 2 coins") != std::string::npos, d.output());
+    http_client c(port);
+    auto m = c.call(bhttp::verb::get, "/metrics");
+    BOOST_TEST(m.body().find("kryptod_alerts_armed 2\n") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(backup_while_running, daemon_fixture) {
+    daemon_process d(args({"--feed.coins=BTCUSDT"}), env(), log());
+    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    auto copy = dir.path / "copy.db";
+    daemon_process b(
+        {"backup", copy.string(), "--storage.path=" + (dir.path / "kryptod.db").string()}, {},
+        dir.path / "backup.log");
+    auto status = b.wait(30s);
+    BOOST_REQUIRE(status);
+    BOOST_TEST(*status == 0, b.output());
+    BOOST_TEST(b.output().find("written to") != std::string::npos);
+    auto db = kryptod::storage::open_reader(copy);
+    auto coins = kryptod::storage::coin_store::list(db);
+    BOOST_REQUIRE(coins.size() == 1u);
+    BOOST_TEST(coins[0].symbol == "BTCUSDT");
+    BOOST_TEST(d.running());
+    // A backup into a directory that does not exist fails with a message and
+    // leaves nothing behind.
+    daemon_process bad({"backup", (dir.path / "no" / "such" / "x.db").string(),
+                        "--storage.path=" + (dir.path / "kryptod.db").string()},
+                       {}, dir.path / "bad.log");
+    auto bad_status = bad.wait(30s);
+    BOOST_REQUIRE(bad_status);
+    BOOST_TEST(*bad_status == 1);
+    BOOST_TEST(bad.output().find("backup failed") != std::string::npos);
 }
 
 // The unit file passes `systemd-analyze verify` and the offline security

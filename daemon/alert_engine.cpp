@@ -1,0 +1,262 @@
+// The live side of the alerts: evaluation on the io_context thread, fires and
+// expiries committed through the storage writer.
+#include "daemon/alert_engine.hpp"
+
+#include "core/rfc3339.hpp"
+#include "daemon/log.hpp"
+#include "storage/alert_store.hpp"
+#include "storage/outbox_store.hpp"
+#include "storage/user_store.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+namespace kryptod::daemon {
+
+namespace asio = boost::asio;
+using storage::alert_store::event_type;
+
+core::millis wall_clock_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+namespace {
+
+// The outbox payload of an alert notification: everything the sender needs
+// to write the email or the webhook event, fixed at fire time so a retry
+// sends the same thing.
+std::string render_notice(core::alert const& a, std::string_view symbol,
+                          storage::user_store::user_record const& user,
+                          core::fired_alert const& f) {
+    boost::json::object o;
+    o["type"] = "alert.triggered";
+    o["alert_id"] = a.id;
+    o["user_id"] = a.owner;
+    o["email"] = user.email;
+    o["symbol"] = symbol;
+    o["direction"] = core::to_string(a.side);
+    o["target_price"] = a.target.to_string();
+    o["price"] = f.at.to_string();
+    o["name"] = a.name;
+    o["repeat"] = core::to_string(a.repeat);
+    o["trigger_count"] = a.trigger_count;
+    o["exchange_time"] = core::format_rfc3339(f.exchange_time);
+    o["detected_at"] = core::format_rfc3339(f.detected_at);
+    o["backfilled"] = f.backfilled;
+    return boost::json::serialize(o);
+}
+
+// Records one fire inside the writer's transaction. Returns false when the
+// stored alert is no longer active (its owner disabled or deleted it after
+// the book saw the trade): nothing is written for it.
+struct fire_record {
+    core::alert_id id;
+    core::user_id owner;
+    std::string symbol;
+    core::price at;
+    bool backfilled;
+    bool suppressed;
+};
+
+bool record_one(SQLite::Database& db, core::fired_alert const& f, std::uint32_t cap_per_hour,
+                std::vector<fire_record>& records) {
+    auto stored = storage::alert_store::find(db, f.id);
+    if (!stored || stored->alert.status != core::alert_status::active) return false;
+    core::alert a = stored->alert;
+    if (core::fire(a, f.at, f.detected_at) != core::transition::applied) return false;
+    auto user = storage::user_store::get(db, a.owner);
+    if (!user) return false;
+
+    std::vector<storage::alert_store::notification> notes;
+    // notify.max_per_user_per_hour bounds what one user can be sent; past it
+    // the fire is recorded with a `suppressed` event instead of outbox rows.
+    auto const queued =
+        storage::outbox_store::count_alert_messages_since(db, a.owner, f.detected_at - 3'600'000);
+    bool const suppressed = queued >= static_cast<std::int64_t>(cap_per_hour);
+    if (!suppressed) {
+        auto payload = render_notice(a, stored->symbol, *user, f);
+        if (core::has(a.channels, core::channel::email))
+            notes.push_back({core::channel::email, payload});
+        if (core::has(a.channels, core::channel::webhook) && user->webhook_url)
+            notes.push_back({core::channel::webhook, payload});
+    }
+    auto outcome = storage::alert_store::record_fire(db, a, f.exchange_time, f.backfilled, notes);
+    if (!outcome) return false;
+    if (suppressed) {
+        storage::alert_store::event_record e;
+        e.alert = a.id;
+        e.type = event_type::suppressed;
+        e.time = f.detected_at;
+        e.outcome = "notify.max_per_user_per_hour reached";
+        storage::alert_store::add_event(db, e);
+    }
+    records.push_back({a.id, a.owner, stored->symbol, f.at, f.backfilled, suppressed});
+    return true;
+}
+
+} // namespace
+
+alert_engine::alert_engine(asio::io_context& ioc, storage::writer& writer, engine_options options)
+    : ioc_(ioc)
+    , writer_(writer)
+    , options_(options)
+    , time_timer_(ioc)
+    , retry_timer_(ioc) {}
+
+storage::startup_state alert_engine::load(SQLite::Database& db) {
+    auto state = storage::load_startup(
+        db, book_.symbols(), [this](storage::alert_store::armed_alert const& a) {
+            core::alert_terms terms;
+            terms.id = a.id;
+            terms.symbol = a.symbol;
+            terms.target = a.target;
+            terms.side = a.side;
+            terms.repeat = a.repeat;
+            terms.cooldown = core::seconds_to_millis(a.cooldown_seconds);
+            terms.expires_at = a.expires_at;
+            // Armed from when it was stored as armed: older trades (a
+            // backfill after a restart) must not fire it.
+            book_.arm(terms, a.armed_at);
+        });
+    for (auto const& f : state.feed) {
+        if (auto id = book_.symbols().find(f.symbol))
+            book_.prices().record(*id, f.last_price, f.last_trade_time);
+    }
+    return state;
+}
+
+void alert_engine::start() {
+    stopped_ = false;
+    do_time_step();
+}
+
+void alert_engine::stop() {
+    stopped_ = true;
+    time_timer_.cancel();
+    retry_timer_.cancel();
+}
+
+engine_stats alert_engine::stats() const {
+    auto s = stats_;
+    s.pending = pending_.size();
+    return s;
+}
+
+void alert_engine::on_trade(core::tick const& t, std::chrono::steady_clock::time_point received) {
+    ++stats_.ticks;
+    fired_.clear();
+    auto const n = book_.on_tick(t, wall_clock_now(), fired_);
+    if (n == 0) return;
+    if (on_latency_) on_latency_(std::chrono::steady_clock::now() - received);
+    queue_fires(n);
+}
+
+void alert_engine::on_range(core::symbol_id symbol, core::price low, core::price high,
+                            core::millis exchange_time) {
+    fired_.clear();
+    auto const n = book_.on_range(symbol, low, high, exchange_time, wall_clock_now(), fired_);
+    if (n != 0) queue_fires(n);
+}
+
+core::arm_outcome alert_engine::armed(core::alert const& a) {
+    return book_.update(core::alert_terms::of(a), wall_clock_now());
+}
+
+void alert_engine::disarmed(core::alert_id id) {
+    book_.disarm(id);
+}
+
+// Fires of one burst of trades share one transaction: the flush runs after
+// the handlers already queued on the io_context (the rest of the frames read
+// together) have run.
+void alert_engine::queue_fires(std::size_t count) {
+    stats_.fired += count;
+    pending_.insert(pending_.end(), fired_.end() - static_cast<std::ptrdiff_t>(count),
+                    fired_.end());
+    if (flush_scheduled_) return;
+    flush_scheduled_ = true;
+    asio::post(ioc_, [this] { do_flush(); });
+}
+
+void alert_engine::do_flush() {
+    flush_scheduled_ = false;
+    if (pending_.empty()) return;
+    auto batch = std::make_shared<std::vector<core::fired_alert>>(std::move(pending_));
+    pending_.clear();
+    auto records = std::make_shared<std::vector<fire_record>>();
+    auto const cap = options_.max_per_user_per_hour;
+    auto s = writer_.submit(
+        [batch, records, cap](SQLite::Database& db) {
+            records->clear(); // a retried job starts afresh
+            for (auto const& f : *batch)
+                record_one(db, f, cap, *records);
+        },
+        [this, batch, records](storage::status st) {
+            if (st) {
+                for (auto const& r : *records)
+                    log::alert(log_level::info, r.id, r.owner, r.symbol, "alert fired at ",
+                               r.at.to_string(), r.backfilled ? " (backfilled)" : "",
+                               r.suppressed ? "; notification suppressed by the hourly cap" : "");
+            }
+            on_flushed(std::move(*batch), st, records->size());
+        });
+    if (!s) on_flushed(std::move(*batch), s, 0);
+}
+
+void alert_engine::on_flushed(std::vector<core::fired_alert> batch, storage::status s,
+                              std::size_t recorded) {
+    if (!s) {
+        // Keep every fire: they are retried until storage takes them.
+        ++stats_.commit_failures;
+        log::error("could not record ", batch.size(), " alert fires (", s.err().message,
+                   "); retrying in ", options_.retry_delay.count(), " ms");
+        pending_.insert(pending_.begin(), batch.begin(), batch.end());
+        if (stopped_) return;
+        retry_timer_.expires_after(options_.retry_delay);
+        retry_timer_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) do_flush();
+        });
+        return;
+    }
+    stats_.committed += recorded;
+    stats_.dropped += batch.size() - recorded;
+    if (recorded != 0 && on_committed_) on_committed_(recorded);
+}
+
+void alert_engine::do_time_step() {
+    if (stopped_) return;
+    time_timer_.expires_after(options_.time_step);
+    time_timer_.async_wait([this](boost::system::error_code ec) { on_time_step(ec); });
+}
+
+void alert_engine::on_time_step(boost::system::error_code ec) {
+    if (ec) return;
+    expired_.clear();
+    if (book_.on_time(wall_clock_now(), expired_) != 0) commit_expiries(expired_);
+    do_time_step();
+}
+
+// Expired alerts left the book; their stored status follows. A failed write
+// is retried by the next start-up's load, which expires them again.
+void alert_engine::commit_expiries(std::vector<core::alert_id> ids) {
+    stats_.expired += ids.size();
+    auto const now = wall_clock_now();
+    auto s = writer_.submit(
+        [ids, now](SQLite::Database& db) {
+            for (auto id : ids) {
+                auto stored = storage::alert_store::find(db, id);
+                if (!stored) continue;
+                core::alert a = stored->alert;
+                if (core::expire(a, now) != core::transition::applied) continue;
+                storage::alert_store::update(db, a, event_type::expired);
+            }
+        },
+        [count = ids.size()](storage::status st) {
+            if (!st) log::error("could not record ", count, " expiries: ", st.err().message);
+        });
+    if (!s) log::error("could not queue ", ids.size(), " expiries: ", s.err().message);
+}
+
+} // namespace kryptod::daemon

@@ -1,0 +1,125 @@
+// alert_engine: the live side of the alerts. It owns the evaluator
+// (core::alert_book) on the io_context thread, feeds it trades, ranges and
+// time, and turns what fires into durable records through the storage
+// writer; it also takes the API's changes to armed alerts.
+//
+// The chain is decode -> tick -> index -> fired alerts -> storage -> notify,
+// each step apart: on_trade() only evaluates and queues; every fire of a
+// burst of trades is committed by one writer job (one transaction: each
+// alert's new state, its `triggered` event and its outbox rows), and only
+// after that commit is the notifier woken.
+//
+// Invariants:
+// - A fire detected in memory is committed or retried until it is: a failed
+//   commit (disk full, I/O error) puts the fires back in the queue, so a
+//   crossing is never dropped for a transient storage error. A fire whose
+//   alert was disabled or deleted in the meantime is dropped by storage.
+// - The API arms an alert only after its write is durable (armed()).
+//
+// Thread-safety: every member runs on the io_context thread.
+#pragma once
+
+#include "core/alert_book.hpp"
+#include "storage/startup.hpp"
+#include "storage/writer.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace kryptod::daemon {
+
+struct engine_options {
+    // How often time-driven changes (expiries, cooldown ends) are applied.
+    std::chrono::milliseconds time_step{1000};
+    // How long a fire commit that failed waits before it is tried again.
+    std::chrono::milliseconds retry_delay{1000};
+    // notify.max_per_user_per_hour: alert notifications one user can be
+    // queued per hour; fires past it are recorded as suppressed.
+    std::uint32_t max_per_user_per_hour = 100;
+};
+
+struct engine_stats {
+    std::uint64_t ticks = 0;           // trades evaluated
+    std::uint64_t fired = 0;           // fires detected
+    std::uint64_t committed = 0;       // fires durably recorded
+    std::uint64_t dropped = 0;         // fires storage refused (alert no longer active)
+    std::uint64_t commit_failures = 0; // failed fire transactions (retried)
+    std::uint64_t expired = 0;         // alerts expired
+    std::size_t pending = 0;           // fires waiting for their commit
+};
+
+// The current daemon time as ms since the Unix epoch.
+core::millis wall_clock_now();
+
+class alert_engine {
+public:
+    // Called after fires committed, with how many: wakes the notifier.
+    using committed_fn = std::function<void(std::size_t)>;
+    // Called with each tick-to-trigger latency (frame arrival to the book
+    // returning the alerts it fires), for the metrics histogram.
+    using latency_fn = std::function<void(std::chrono::nanoseconds)>;
+
+    alert_engine(boost::asio::io_context& ioc, storage::writer& writer,
+                 engine_options options = {});
+
+    // Fills the book from the database before serving: coins, armed alerts
+    // (armed from their stored armed_at) and last prices. Throws like
+    // storage::load_startup().
+    storage::startup_state load(SQLite::Database& db);
+
+    // Starts the time step. Stop with stop().
+    void start();
+    void stop();
+
+    void on_committed(committed_fn fn) { on_committed_ = std::move(fn); }
+    void on_latency(latency_fn fn) { on_latency_ = std::move(fn); }
+
+    // A trade from the feed (live or backfilled). `received` is when its
+    // frame arrived, for the latency figure.
+    void on_trade(core::tick const& t, std::chrono::steady_clock::time_point received);
+
+    // A backfilled kline range of one coin.
+    void on_range(core::symbol_id symbol, core::price low, core::price high,
+                  core::millis exchange_time);
+
+    // The API committed an alert that is (again) active: it fires from now.
+    core::arm_outcome armed(core::alert const& a);
+
+    // The API committed an alert that is no longer active.
+    void disarmed(core::alert_id id);
+
+    core::alert_book& book() noexcept { return book_; }
+    core::alert_book const& book() const noexcept { return book_; }
+    engine_stats stats() const;
+
+private:
+    void queue_fires(std::size_t count);
+    void do_flush();
+    void on_flushed(std::vector<core::fired_alert> batch, storage::status s, std::size_t recorded);
+    void do_time_step();
+    void on_time_step(boost::system::error_code ec);
+    void commit_expiries(std::vector<core::alert_id> ids);
+
+    boost::asio::io_context& ioc_;
+    storage::writer& writer_;
+    engine_options options_;
+    core::alert_book book_;
+    std::vector<core::fired_alert> fired_;   // scratch for one tick
+    std::vector<core::fired_alert> pending_; // fires waiting for a commit
+    std::vector<core::alert_id> expired_;    // scratch for one time step
+    bool flush_scheduled_ = false;
+    bool stopped_ = false;
+    boost::asio::steady_timer time_timer_;
+    boost::asio::steady_timer retry_timer_;
+    committed_fn on_committed_;
+    latency_fn on_latency_;
+    engine_stats stats_;
+};
+
+} // namespace kryptod::daemon
