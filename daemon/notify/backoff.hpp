@@ -1,0 +1,20 @@
+// notify::backoff: how long a failed delivery waits before its next attempt.
+//
+// Exponential with "equal jitter": attempt n (1-based, the one that just
+// failed) waits base * 2^(n-1), capped at `max`, of which the upper half is
+// random. Jitter keeps the retries of a burst that failed together (an SMTP
+// outage during a big tick) from hitting the server again all at once; the
+// lower half keeps the doubling meaningful. Pure: the random draw is passed in.
+#pragma once
+
+#include <chrono>
+
+namespace kryptod::daemon::notify {
+
+// The wait after failed attempt `attempt` (>= 1). `unit` is a random number
+// in [0, 1). The result lies in [d/2, d] where d = min(max, base * 2^(attempt-1)),
+// and is never below 1 ms. Precondition: 0 < base <= max.
+std::chrono::milliseconds retry_delay(int attempt, std::chrono::milliseconds base,
+                                      std::chrono::milliseconds max, double unit) noexcept;
+
+} // namespace kryptod::daemon::notify

@@ -1,0 +1,33 @@
+// notify::delivery_result: how one delivery attempt ended, as the outbox
+// sender needs it to decide between done, retry and give up.
+//
+// The split between temporary and permanent follows SPEC §5: a temporary
+// failure (connection refused, timeout, TLS unavailable, SMTP 4xx, HTTP 408,
+// 429 and 5xx) is retried with backoff; a permanent one (SMTP 5xx, any other
+// HTTP 4xx, a refused webhook target, a message that cannot be built) is not.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kryptod::daemon::notify {
+
+enum class delivery_outcome { delivered, temporary, permanent };
+
+// "delivered", "temporary", "permanent".
+std::string_view to_string(delivery_outcome outcome) noexcept;
+
+struct delivery_result {
+    delivery_outcome outcome = delivery_outcome::delivered;
+    long code = 0;      // the server's last SMTP or HTTP status, 0 when none came
+    std::string detail; // one line for logs and the outbox's last_error
+
+    bool delivered() const noexcept { return outcome == delivery_outcome::delivered; }
+    // True when no server answered at all (refused, unreachable, timed out):
+    // the next message to the same server would most likely fail the same way.
+    bool unreachable() const noexcept {
+        return outcome == delivery_outcome::temporary && code == 0;
+    }
+};
+
+} // namespace kryptod::daemon::notify
