@@ -121,7 +121,9 @@ void http_session::dispatch() {
     // elsewhere: no socket operation is pending meanwhile.
     auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(executor);
     responder respond = [self, work](response res) {
-        asio::post(work->get_executor(), [self, work, res = std::move(res)]() mutable {
+        // Inline when the handler answered on the session's own strand (the
+        // common case: no blocking work); posted from any other thread.
+        asio::dispatch(work->get_executor(), [self, work, res = std::move(res)]() mutable {
             self->on_response(std::move(res));
             work->reset();
         });

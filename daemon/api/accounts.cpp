@@ -1,0 +1,474 @@
+// The account endpoints. Each handler parses and checks on the io_context
+// thread, then hands slow work to the worker pool and writes to the writer;
+// exactly one answer leaves through the responder on every path.
+#include "daemon/api/accounts.hpp"
+
+#include "daemon/log.hpp"
+#include "storage/outbox_store.hpp"
+#include "storage/user_store.hpp"
+
+#include <boost/url/parse.hpp>
+
+namespace kryptod::daemon::api {
+
+namespace json = boost::json;
+namespace users = storage::user_store;
+using http::field_kind;
+using http::field_spec;
+using http::incoming;
+using http::responder;
+using http::status;
+using services_ptr = std::shared_ptr<account_services>;
+
+namespace {
+
+constexpr field_spec credentials_schema[] = {{"email", field_kind::string, true},
+                                             {"password", field_kind::string, true}};
+constexpr field_spec refresh_schema[] = {{"refresh", field_kind::string, true}};
+constexpr field_spec me_schema[] = {{"webhook_url", field_kind::string_or_null, true}};
+constexpr field_spec token_schema[] = {{"token", field_kind::string, true}};
+constexpr field_spec reset_schema[] = {{"email", field_kind::string, true}};
+constexpr field_spec confirm_schema[] = {{"token", field_kind::string, true},
+                                         {"password", field_kind::string, true}};
+
+constexpr std::size_t max_webhook_url = 2048;
+
+std::string text(json::object const& o, std::string_view name) {
+    auto const& s = o.at(name).as_string();
+    return std::string(s.data(), s.size());
+}
+
+// Refresh, verification and reset tokens are 32 random bytes in hex; any
+// other shape cannot be one, and is refused without a database round trip.
+bool token_shaped(std::string_view token) noexcept {
+    return token.size() == 64 && token.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// Queues an account email (verification, reset) in the outbox; the notifier
+// sends it. The payload is JSON: {"to", "subject", "body"}.
+void queue_account_email(SQLite::Database& db, std::int64_t user, std::string const& to,
+                         std::string subject, std::string body, core::millis now) {
+    storage::outbox_store::message m;
+    m.delivery_id = "kryptod-account-" + http::random_hex(16);
+    m.channel = core::channel::email;
+    m.user = user;
+    m.payload = json::serialize(
+        json::object{{"to", to}, {"subject", std::move(subject)}, {"body", std::move(body)}});
+    m.next_attempt_at = now;
+    m.created_at = now;
+    storage::outbox_store::enqueue(db, m);
+}
+
+users::refresh_token_record new_refresh_record(std::int64_t user, std::string const& token,
+                                               std::string family, core::millis now,
+                                               std::chrono::seconds ttl) {
+    users::refresh_token_record r;
+    r.user_id = user;
+    r.token_hash = http::token_digest(token);
+    r.family = std::move(family);
+    r.issued_at = now;
+    r.expires_at = now + core::seconds_to_millis(ttl.count());
+    return r;
+}
+
+http::response token_pair(account_services const& s, user_entry const& user,
+                          std::string const& refresh, unsigned version) {
+    json::object body;
+    body["access"] = s.auth().issue(user.id, user.role, now_seconds());
+    body["refresh"] = refresh;
+    body["token_type"] = "Bearer";
+    body["expires_in"] = s.auth().access_ttl().count();
+    auto res = http::json_response(status::ok, body, version);
+    res.set(http::bhttp::field::cache_control, "no-store");
+    return res;
+}
+
+http::response invalid_refresh(unsigned version) {
+    return http::problem(status::unauthorized,
+                         "the refresh token is unknown, expired, already used or revoked", {},
+                         version);
+}
+
+// Why a webhook URL is refused, or std::nullopt when it is usable.
+std::optional<std::string> webhook_url_problem(std::string_view url) {
+    if (url.size() > max_webhook_url)
+        return "must be at most " + std::to_string(max_webhook_url) + " characters";
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed) return "must be an absolute http or https URL";
+    auto scheme = lower_ascii(parsed->scheme());
+    if (scheme != "http" && scheme != "https") return "must be an http or https URL";
+    if (parsed->encoded_host().empty()) return "must name a host";
+    return std::nullopt;
+}
+
+// --- register -------------------------------------------------------------
+
+void on_register(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, credentials_schema, respond);
+    if (!body) return;
+    auto email = text(*body, "email");
+    auto password = text(*body, "password");
+    if (!valid_email(email))
+        return respond(invalid_field("email", "must be an email address like name@example.com", v));
+    if (auto problem = password_problem(password))
+        return respond(invalid_field("password", *problem, v));
+    if (auto limited = s->check_rate(account_services::limited_action::registration,
+                                     in.client_address, email, v))
+        return respond(std::move(*limited));
+
+    s->workers().post([s, email, password, respond, v] {
+        std::string hash;
+        try {
+            hash = s->hasher().hash(password);
+        } catch (std::exception const& e) {
+            log::error("register: hashing failed: ", e.what());
+            return respond(http::problem(status::service_unavailable, "out of memory", {}, v));
+        }
+        auto const now = now_millis();
+        auto const verify_ttl = s->settings().verify_ttl;
+        submit_write<users::user_record>(
+            *s, respond, v,
+            [email, hash, now, verify_ttl](SQLite::Database& db) {
+                users::user_record u;
+                u.email = email;
+                u.password_hash = hash;
+                u.created_at = now;
+                u.updated_at = now;
+                u.id = users::create(db, u);
+                auto token = http::random_hex(32);
+                users::insert_email_token(db, u.id, http::token_digest(token), "verify_email", now,
+                                          now + core::seconds_to_millis(verify_ttl.count()));
+                queue_account_email(
+                    db, u.id, email, "Confirm your kryptod email address",
+                    "Welcome to kryptod.\n\nTo confirm this address, send this token to "
+                    "POST /api/auth/verify-email as {\"token\": \"" +
+                        token + "\"}:\n\n" + token + "\n\nIt is valid for " +
+                        std::to_string(verify_ttl.count() / 3600) + " hours.\n",
+                    now);
+                return u;
+            },
+            [s, respond, v](storage::result<users::user_record> r) {
+                if (!r) {
+                    if (r.err().code == storage::errc::constraint)
+                        return respond(http::problem(
+                            status::conflict, "an account with this email already exists", {}, v));
+                    return respond(storage_failure(r.err(), v));
+                }
+                s->users().put(r.value());
+                respond(
+                    http::json_response(status::created, to_json(user_entry::from(r.value())), v));
+            });
+    });
+}
+
+// --- login ----------------------------------------------------------------
+
+void on_login(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, credentials_schema, respond);
+    if (!body) return;
+    auto email = text(*body, "email");
+    auto password = text(*body, "password");
+    if (auto limited =
+            s->check_rate(account_services::limited_action::login, in.client_address, email, v))
+        return respond(std::move(*limited));
+
+    s->workers().post([s, email, password, respond, v] {
+        auto const wrong = [v] { return unauthorized("wrong email or password", v); };
+        if (password.size() > max_password_length) {
+            // Still pay for one hash so that the answer's timing says nothing.
+            s->hasher().verify_dummy(password.substr(0, max_password_length));
+            return respond(wrong());
+        }
+        auto found = s->workers().read([&](SQLite::Database& db) {
+            return valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
+        });
+        if (!found) return respond(storage_failure(found.err(), v));
+        auto const& user = found.value();
+        if (!user) {
+            s->hasher().verify_dummy(password);
+            return respond(wrong());
+        }
+        if (!s->hasher().verify(user->password_hash, password)) return respond(wrong());
+        if (user->disabled)
+            return respond(http::problem(status::forbidden, "this account is disabled", {}, v));
+        s->users().put_if_absent(*user);
+
+        auto const refresh = http::random_hex(32);
+        auto record = new_refresh_record(user->id, refresh, http::random_hex(16), now_millis(),
+                                         s->settings().refresh_ttl);
+        auto entry = user_entry::from(*user);
+        submit_write<std::int64_t>(
+            *s, respond, v,
+            [record](SQLite::Database& db) { return users::insert_refresh_token(db, record); },
+            [s, respond, v, entry, refresh](storage::result<std::int64_t> r) {
+                if (!r) return respond(storage_failure(r.err(), v));
+                // The directory's entry is the current one (role changes).
+                auto current = s->users().find(entry.id).value_or(entry);
+                respond(token_pair(*s, current, refresh, v));
+            });
+    });
+}
+
+// --- refresh and logout -----------------------------------------------------
+
+enum class refresh_outcome { rotated, revoked, invalid };
+
+struct refresh_result {
+    refresh_outcome outcome = refresh_outcome::invalid;
+    std::optional<users::user_record> user;
+};
+
+void on_refresh(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, refresh_schema, respond);
+    if (!body) return;
+    auto presented = text(*body, "refresh");
+    if (!token_shaped(presented)) return respond(invalid_refresh(v));
+    auto const next = http::random_hex(32);
+    auto const now = now_millis();
+    auto const ttl = s->settings().refresh_ttl;
+    submit_write<refresh_result>(
+        *s, respond, v,
+        [presented, next, now, ttl](SQLite::Database& db) {
+            auto old = users::find_refresh_token(db, http::token_digest(presented));
+            if (!old || old->revoked_at || old->expires_at <= now) return refresh_result{};
+            if (old->rotated_at || !users::rotate_refresh_token(db, old->id, now)) {
+                // A rotated token presented again: it was copied. Whoever
+                // holds its successor may be the thief, so the family goes.
+                users::revoke_refresh_family(db, old->family, now);
+                return refresh_result{refresh_outcome::revoked, std::nullopt};
+            }
+            auto user = users::get(db, old->user_id);
+            if (!user || user->disabled) {
+                users::revoke_refresh_family(db, old->family, now);
+                return refresh_result{};
+            }
+            users::insert_refresh_token(db,
+                                        new_refresh_record(user->id, next, old->family, now, ttl));
+            return refresh_result{refresh_outcome::rotated, std::move(user)};
+        },
+        [s, respond, v, next](storage::result<refresh_result> r) {
+            if (!r) return respond(storage_failure(r.err(), v));
+            auto& outcome = r.value();
+            if (outcome.outcome == refresh_outcome::revoked)
+                log::notice("refresh token reused: its family was revoked");
+            if (outcome.outcome != refresh_outcome::rotated) return respond(invalid_refresh(v));
+            auto current = s->users().find(outcome.user->id);
+            if (!current || current->disabled) return respond(invalid_refresh(v));
+            respond(token_pair(*s, *current, next, v));
+        });
+}
+
+void on_logout(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, refresh_schema, respond);
+    if (!body) return;
+    auto presented = text(*body, "refresh");
+    if (!token_shaped(presented)) return respond(invalid_refresh(v));
+    auto const now = now_millis();
+    submit_write<bool>(
+        *s, respond, v,
+        [presented, now](SQLite::Database& db) {
+            auto token = users::find_refresh_token(db, http::token_digest(presented));
+            if (!token || token->revoked_at) return false;
+            users::revoke_refresh_family(db, token->family, now);
+            // A rotated or expired token still ends its family (the holder
+            // wants out), but the answer says it was not a live session.
+            return token->usable(now);
+        },
+        [respond, v](storage::result<bool> r) {
+            if (!r) return respond(storage_failure(r.err(), v));
+            if (!r.value()) return respond(invalid_refresh(v));
+            respond(http::empty_response(status::no_content, v));
+        });
+}
+
+// --- me -------------------------------------------------------------------
+
+void on_get_me(services_ptr s, incoming in, responder respond) {
+    auto caller = s->auth().authenticate(in.req);
+    if (auto* refused = std::get_if<http::response>(&caller)) return respond(std::move(*refused));
+    respond(http::json_response(status::ok, to_json(std::get<principal>(caller).user),
+                                in.req.version()));
+}
+
+void on_patch_me(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto caller = s->auth().authenticate(in.req);
+    if (auto* refused = std::get_if<http::response>(&caller)) return respond(std::move(*refused));
+    auto const id = std::get<principal>(caller).user.id;
+    auto body = read_body(*s, in, me_schema, respond);
+    if (!body) return;
+    std::optional<std::string> url;
+    if (auto const& value = body->at("webhook_url"); value.is_string()) {
+        url = std::string(value.as_string());
+        if (auto problem = webhook_url_problem(*url))
+            return respond(invalid_field("webhook_url", *problem, v));
+    }
+    auto const now = now_millis();
+    submit_write<users::user_record>(
+        *s, respond, v,
+        [id, url, now](SQLite::Database& db) {
+            auto user = users::get(db, id);
+            if (!user) throw storage::not_found_error("user gone");
+            user->webhook_url = url;
+            // A new URL gets a new signing secret: whoever saw the old
+            // pairing cannot sign for the new target.
+            user->webhook_secret =
+                url ? std::optional<std::string>(http::random_hex(32)) : std::nullopt;
+            user->updated_at = now;
+            users::update(db, *user);
+            return *user;
+        },
+        [s, respond, v](storage::result<users::user_record> r) {
+            if (!r) {
+                if (r.err().code == storage::errc::not_found)
+                    return respond(unauthorized("invalid access token: unknown user", v));
+                return respond(storage_failure(r.err(), v));
+            }
+            auto const& user = r.value();
+            s->users().put(user);
+            auto body = to_json(user_entry::from(user));
+            if (user.webhook_secret) body["webhook_secret"] = *user.webhook_secret;
+            respond(http::json_response(status::ok, body, v));
+        });
+}
+
+// --- email verification and password reset ---------------------------------
+
+http::response invalid_email_token(unsigned version) {
+    return invalid_field("token", "unknown, already used or expired token", version);
+}
+
+void on_verify_email(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, token_schema, respond);
+    if (!body) return;
+    auto token = text(*body, "token");
+    if (!token_shaped(token)) return respond(invalid_email_token(v));
+    auto const now = now_millis();
+    submit_write<std::optional<users::user_record>>(
+        *s, respond, v,
+        [token, now](SQLite::Database& db) -> std::optional<users::user_record> {
+            auto id =
+                users::consume_email_token(db, http::token_digest(token), "verify_email", now);
+            if (!id) return std::nullopt;
+            auto user = users::get(db, *id);
+            if (!user) return std::nullopt;
+            user->verified = true;
+            user->updated_at = now;
+            users::update(db, *user);
+            return user;
+        },
+        [s, respond, v](storage::result<std::optional<users::user_record>> r) {
+            if (!r) return respond(storage_failure(r.err(), v));
+            if (!r.value()) return respond(invalid_email_token(v));
+            s->users().put(*r.value());
+            respond(http::empty_response(status::no_content, v));
+        });
+}
+
+void on_password_reset(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, reset_schema, respond);
+    if (!body) return;
+    auto email = text(*body, "email");
+    if (auto limited = s->check_rate(account_services::limited_action::password_reset,
+                                     in.client_address, email, v))
+        return respond(std::move(*limited));
+    auto const now = now_millis();
+    // Known or not, the request takes the same path through the writer, so
+    // neither the answer nor its timing tells whether the account exists.
+    submit_write<bool>(
+        *s, respond, v,
+        [email, now](SQLite::Database& db) {
+            auto user = valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
+            if (!user || user->disabled) return false;
+            auto token = http::random_hex(32);
+            users::insert_email_token(db, user->id, http::token_digest(token), "password_reset",
+                                      now, now + core::seconds_to_millis(reset_token_ttl.count()));
+            queue_account_email(
+                db, user->id, user->email, "Reset your kryptod password",
+                "Someone asked to reset the password of this kryptod account. If it was you, "
+                "send this token with your new password to POST /api/auth/password-reset/confirm "
+                "as {\"token\": \"" +
+                    token + "\", \"password\": \"...\"}:\n\n" + token +
+                    "\n\nIt is valid for one hour and works once. If it was not you, ignore this "
+                    "email.\n",
+                now);
+            return true;
+        },
+        [respond, v](storage::result<bool> r) {
+            if (!r) return respond(storage_failure(r.err(), v));
+            respond(http::json_response(
+                status::accepted,
+                {{"detail", "if an account has this email, a reset token is on its way"}}, v));
+        });
+}
+
+void on_password_reset_confirm(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, confirm_schema, respond);
+    if (!body) return;
+    auto token = text(*body, "token");
+    auto password = text(*body, "password");
+    if (auto problem = password_problem(password))
+        return respond(invalid_field("password", *problem, v));
+    if (!token_shaped(token)) return respond(invalid_email_token(v));
+    s->workers().post([s, token, password, respond, v] {
+        std::string hash;
+        try {
+            hash = s->hasher().hash(password);
+        } catch (std::exception const& e) {
+            log::error("password reset: hashing failed: ", e.what());
+            return respond(http::problem(status::service_unavailable, "out of memory", {}, v));
+        }
+        auto const now = now_millis();
+        submit_write<bool>(
+            *s, respond, v,
+            [token, hash, now](SQLite::Database& db) {
+                auto id = users::consume_email_token(db, http::token_digest(token),
+                                                     "password_reset", now);
+                if (!id) return false;
+                auto user = users::get(db, *id);
+                if (!user) return false;
+                user->password_hash = hash;
+                user->updated_at = now;
+                users::update(db, *user);
+                // Whoever knew the old password may hold a session: end them all.
+                users::revoke_user_refresh_tokens(db, user->id, now);
+                return true;
+            },
+            [respond, v](storage::result<bool> r) {
+                if (!r) return respond(storage_failure(r.err(), v));
+                if (!r.value()) return respond(invalid_email_token(v));
+                respond(http::empty_response(status::no_content, v));
+            });
+    });
+}
+
+using handler_fn = void (*)(services_ptr, incoming, responder);
+
+http::handler bind(services_ptr const& s, handler_fn fn) {
+    return [s, fn](incoming in, responder respond) { fn(s, std::move(in), std::move(respond)); };
+}
+
+} // namespace
+
+void add_account_routes(http::router& r, std::shared_ptr<account_services> const& services) {
+    using http::verb;
+    r.add(verb::post, "/api/auth/register", bind(services, on_register));
+    r.add(verb::post, "/api/auth/login", bind(services, on_login));
+    r.add(verb::post, "/api/auth/refresh", bind(services, on_refresh));
+    r.add(verb::post, "/api/auth/logout", bind(services, on_logout));
+    r.add(verb::get, "/api/auth/me", bind(services, on_get_me));
+    r.add(verb::patch, "/api/auth/me", bind(services, on_patch_me));
+    r.add(verb::post, "/api/auth/verify-email", bind(services, on_verify_email));
+    r.add(verb::post, "/api/auth/password-reset", bind(services, on_password_reset));
+    r.add(verb::post, "/api/auth/password-reset/confirm",
+          bind(services, on_password_reset_confirm));
+}
+
+} // namespace kryptod::daemon::api

@@ -1,0 +1,129 @@
+// Access-token authentication against the in-memory user directory.
+#include "daemon/api/authenticator.hpp"
+
+#include "http/password.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kryptod::daemon::api {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        auto x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+    auto const ws = " \t\r\n";
+    auto b = s.find_first_not_of(ws);
+    if (b == std::string_view::npos) return {};
+    auto e = s.find_last_not_of(ws);
+    return s.substr(b, e - b + 1);
+}
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+http::response unauthorized(std::string_view detail, unsigned version) {
+    auto res = http::problem(http::status::unauthorized, detail, {}, version);
+    res.set(http::bhttp::field::www_authenticate, "Bearer realm=\"kryptod\"");
+    return res;
+}
+
+std::string_view bearer_token(std::string_view value) noexcept {
+    value = trim(value);
+    auto space = value.find(' ');
+    if (space == std::string_view::npos) return {};
+    auto scheme = value.substr(0, space);
+    if (!iequals(scheme, "Bearer") && !iequals(scheme, "JWT")) return {};
+    auto token = trim(value.substr(space + 1));
+    if (token.find_first_of(" \t") != std::string_view::npos) return {};
+    return token;
+}
+
+authenticator::authenticator(std::string_view secret, user_directory const& users,
+                             std::chrono::seconds access_ttl)
+    : codec_(secret)
+    , users_(users)
+    , access_ttl_(access_ttl) {}
+
+std::variant<principal, http::response>
+authenticator::authenticate(http::request const& req) const {
+    auto const version = req.version();
+    auto header = req.find(http::bhttp::field::authorization);
+    if (header == req.end()) return unauthorized("this endpoint needs an access token", version);
+    auto token = bearer_token(header->value());
+    if (token.empty())
+        return unauthorized("the Authorization header must be `Bearer <token>`", version);
+    auto verified = codec_.verify(token, unix_now());
+    if (auto const* error = std::get_if<http::jwt_error>(&verified))
+        return unauthorized(std::string("invalid access token: ") + std::string(to_string(*error)),
+                            version);
+    auto const& claims = std::get<http::jwt_claims>(verified);
+    auto user = users_.find(claims.subject);
+    if (!user) return unauthorized("invalid access token: unknown user", version);
+    if (user->disabled) return unauthorized("this account is disabled", version);
+    return principal{std::move(*user)};
+}
+
+std::string authenticator::issue(std::int64_t user, std::string_view role, std::int64_t now) const {
+    http::jwt_claims claims;
+    claims.subject = user;
+    claims.role = std::string(role);
+    claims.issued_at = now;
+    claims.expires_at = now + access_ttl_.count();
+    claims.id = http::random_hex(16);
+    return codec_.sign(claims);
+}
+
+std::string load_or_create_secret(std::filesystem::path const& path) {
+    auto const name = "auth.secret_file " + path.string();
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        // First start: O_EXCL makes sure an existing key is never replaced.
+        auto secret = http::random_hex(32);
+        auto text = secret + "\n";
+        auto written = ::write(fd, text.data(), text.size());
+        bool ok = written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+        ::close(fd);
+        if (!ok) {
+            ::unlink(path.c_str());
+            throw std::runtime_error(name +
+                                     ": cannot write the new secret: " + std::strerror(errno));
+        }
+        return secret;
+    }
+    if (errno != EEXIST)
+        throw std::runtime_error(name + ": cannot create: " + std::strerror(errno));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(name + ": cannot read: " + std::strerror(errno));
+    std::ostringstream content;
+    content << in.rdbuf();
+    auto secret = std::string(trim(content.str()));
+    if (secret.size() < 32)
+        throw std::runtime_error(name + ": the secret must be at least 32 bytes, the file holds " +
+                                 std::to_string(secret.size()));
+    return secret;
+}
+
+} // namespace kryptod::daemon::api

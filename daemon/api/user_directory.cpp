@@ -1,0 +1,95 @@
+// The in-memory user directory and the API's user representation.
+#include "daemon/api/user_directory.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+namespace kryptod::daemon::api {
+
+user_entry user_entry::from(storage::user_store::user_record const& record) {
+    user_entry e;
+    e.id = record.id;
+    e.email = record.email;
+    e.role = record.role;
+    e.verified = record.verified;
+    e.disabled = record.disabled;
+    e.webhook_url = record.webhook_url;
+    e.created_at = record.created_at;
+    return e;
+}
+
+std::string format_time(core::millis t) {
+    auto secs = static_cast<std::time_t>(t / 1000);
+    auto ms = static_cast<int>(t % 1000);
+    if (ms < 0) {
+        ms += 1000;
+        --secs;
+    }
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char buf[40];
+    auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    std::string out(buf, n);
+    if (ms != 0) {
+        char frac[8];
+        std::snprintf(frac, sizeof(frac), ".%03d", ms);
+        out += frac;
+    }
+    out += 'Z';
+    return out;
+}
+
+boost::json::object to_json(user_entry const& user) {
+    boost::json::object o;
+    o["id"] = user.id;
+    o["email"] = user.email;
+    o["role"] = user.role;
+    o["verified"] = user.verified;
+    o["disabled"] = user.disabled;
+    if (user.webhook_url)
+        o["webhook_url"] = *user.webhook_url;
+    else
+        o["webhook_url"] = nullptr;
+    o["created_at"] = format_time(user.created_at);
+    return o;
+}
+
+void user_directory::put(storage::user_store::user_record const& record) {
+    auto entry = user_entry::from(record);
+    std::unique_lock lock(mutex_);
+    users_.insert_or_assign(record.id, std::move(entry));
+}
+
+void user_directory::put_if_absent(storage::user_store::user_record const& record) {
+    auto entry = user_entry::from(record);
+    std::unique_lock lock(mutex_);
+    users_.try_emplace(record.id, std::move(entry));
+}
+
+std::optional<user_entry> user_directory::find(std::int64_t id) const {
+    std::shared_lock lock(mutex_);
+    auto it = users_.find(id);
+    if (it == users_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::size_t user_directory::size() const {
+    std::shared_lock lock(mutex_);
+    return users_.size();
+}
+
+void user_directory::load(SQLite::Database& db) {
+    constexpr std::int64_t batch = 1000;
+    std::unordered_map<std::int64_t, user_entry> loaded;
+    for (std::int64_t offset = 0;; offset += batch) {
+        auto page = storage::user_store::list(db, {batch, offset});
+        for (auto const& record : page.items)
+            loaded.insert_or_assign(record.id, user_entry::from(record));
+        if (static_cast<std::int64_t>(page.items.size()) < batch) break;
+    }
+    std::unique_lock lock(mutex_);
+    users_ = std::move(loaded);
+}
+
+} // namespace kryptod::daemon::api

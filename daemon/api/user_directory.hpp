@@ -1,0 +1,71 @@
+// api::user_directory: every account's public profile in memory, so that
+// authenticating a request and answering GET /api/auth/me never touch SQLite.
+//
+// Invariants: the directory is loaded from the database before serving and
+// every write that changes a user puts the committed record back here, after
+// its COMMIT; so an entry is never ahead of the database, and a user disabled
+// through the API is refused by the next request. Password hashes and
+// webhook secrets are not kept here.
+//
+// Thread-safety: every member may be called from any thread (readers share
+// a lock; a put takes it exclusively).
+#pragma once
+
+#include "core/time.hpp"
+#include "storage/user_store.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+namespace kryptod::daemon::api {
+
+struct user_entry {
+    std::int64_t id = 0;
+    std::string email;
+    std::string role = "user";
+    bool verified = false;
+    bool disabled = false;
+    std::optional<std::string> webhook_url;
+    core::millis created_at = 0;
+
+    static user_entry from(storage::user_store::user_record const& record);
+};
+
+// A user as the API shows it: id, email, role, verified, disabled,
+// webhook_url (null when unset) and created_at (RFC 3339 UTC). No secrets.
+boost::json::object to_json(user_entry const& user);
+
+// Milliseconds since the epoch as RFC 3339 UTC, e.g. "2026-11-23T13:40:00Z"
+// (".123" added when the milliseconds are not zero).
+std::string format_time(core::millis t);
+
+class user_directory {
+public:
+    // Replaces the entry with the record's id, or adds it.
+    void put(storage::user_store::user_record const& record);
+
+    // Adds the record only when its id is not in the directory yet: for a
+    // record read outside the writer (a reader's snapshot may be older than
+    // the entry a recent write put here), e.g. an account created by
+    // `kryptod user add` while the daemon runs.
+    void put_if_absent(storage::user_store::user_record const& record);
+
+    std::optional<user_entry> find(std::int64_t id) const;
+
+    std::size_t size() const;
+
+    // Reads every user from `db` (a reader connection) into the directory.
+    // Throws SQLite::Exception on a database failure (start-up only).
+    void load(SQLite::Database& db);
+
+private:
+    mutable std::shared_mutex mutex_;
+    std::unordered_map<std::int64_t, user_entry> users_;
+};
+
+} // namespace kryptod::daemon::api

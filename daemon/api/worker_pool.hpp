@@ -1,0 +1,73 @@
+// api::worker_pool: the threads that do the API's slow work (argon2id
+// hashing, SQLite reads) off the io_context thread, with read-only database
+// connections for them.
+//
+// Invariants: each connection is used by one job at a time; there are never
+// more connections than threads; a job never runs after stop() returned.
+//
+// Thread-safety: post() and read() may be called from any thread; read() is
+// meant to be called from inside a posted job.
+#pragma once
+
+#include "storage/database.hpp"
+#include "storage/result.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <boost/asio/thread_pool.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace kryptod::daemon::api {
+
+class worker_pool {
+public:
+    // Starts `threads` threads (at least 1). Reader connections to
+    // `database` are opened lazily, on first use.
+    worker_pool(std::filesystem::path database, std::size_t threads);
+
+    // Calls stop().
+    ~worker_pool();
+
+    worker_pool(worker_pool const&) = delete;
+    worker_pool& operator=(worker_pool const&) = delete;
+
+    // Runs `job` on a worker thread. Jobs posted after stop() are dropped.
+    void post(std::function<void()> job);
+
+    // Runs `fn(connection)` with a reader connection borrowed for the call;
+    // what it throws (or a failure to open the connection) becomes the
+    // result's error.
+    template <class F>
+    auto read(F&& fn) -> storage::result<decltype(fn(std::declval<SQLite::Database&>()))> {
+        return storage::attempt([&] {
+            lease l(*this);
+            return fn(*l.db);
+        });
+    }
+
+    // Refuses new jobs, lets the queued ones finish and joins the threads.
+    // Idempotent. Must not be called from a worker thread.
+    void stop();
+
+private:
+    struct lease {
+        explicit lease(worker_pool& p);
+        ~lease();
+        lease(lease const&) = delete;
+        lease& operator=(lease const&) = delete;
+        worker_pool& pool;
+        std::unique_ptr<SQLite::Database> db;
+    };
+
+    std::filesystem::path database_;
+    boost::asio::thread_pool threads_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<SQLite::Database>> idle_;
+    bool stopped_ = false;
+};
+
+} // namespace kryptod::daemon::api

@@ -1,0 +1,65 @@
+// Strict JSON request bodies: one size- and depth-bounded object, checked
+// against a schema of named, typed fields.
+//
+// Invariants: a body that is not JSON, or JSON but not an object, is 400;
+// an object with a field the schema does not name, a field of the wrong
+// type, or without a required field is 422 with one `errors` entry per such
+// field, naming it. A body that passes holds only schema fields, each of the
+// schema's type, so a handler may use `as_string()` and friends unchecked.
+//
+// Thread-safety: stateless functions.
+#pragma once
+
+#include "http/message.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace kryptod::http {
+
+enum class field_kind {
+    string,         // a JSON string
+    boolean,        // true or false
+    integer,        // a JSON integer (no fraction, no exponent)
+    string_or_null, // a JSON string, or null to clear the field
+};
+
+struct field_spec {
+    std::string_view name;
+    field_kind kind;
+    bool required = false;
+};
+
+struct json_limits {
+    std::size_t max_size = 64 * 1024; // bytes of body
+    std::size_t max_depth = 32;       // nesting of arrays and objects
+};
+
+// Why a body was refused: the problem to answer with.
+struct body_error {
+    status code = status::bad_request;
+    std::string detail;
+    std::vector<field_error> errors;
+
+    response to_response(unsigned version = 11) const {
+        return problem(code, detail, errors, version);
+    }
+};
+
+// Parses `body` as one JSON object within `limits` and checks it against
+// `schema`. Returns the object, or a 400 (malformed JSON, not an object, too
+// deep), 413 (over max_size) or 422 (schema violations, each field named).
+std::variant<boost::json::object, body_error> parse_body(std::string_view body,
+                                                         std::span<field_spec const> schema,
+                                                         json_limits const& limits = {});
+
+// The name of a JSON value's type as a message would say it ("a string").
+std::string_view describe_kind(field_kind kind) noexcept;
+
+} // namespace kryptod::http

@@ -1,0 +1,452 @@
+// The alert and market API through real HTTP on 127.0.0.1, with the alert
+// engine on the server's io_context as in the daemon: CRUD, filters and
+// pagination, two users kept apart, mass assignment and bad prices refused,
+// the original paths, coins and price history, and a tick firing an alert.
+#include "account_server.hpp"
+#include "daemon/alert_engine.hpp"
+#include "daemon/api/alerts.hpp"
+#include "daemon/log.hpp"
+#include "storage/coin_store.hpp"
+#include "storage/sample_store.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <future>
+
+using namespace kryptod;
+using namespace kryptod::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+struct alert_server {
+    std::filesystem::path dir = make_temp_dir();
+    std::filesystem::path db_path = dir / "kryptod.db";
+    boost::asio::io_context ioc;
+    std::unique_ptr<storage::writer> writer;
+    std::shared_ptr<daemon::api::account_services> services;
+    std::unique_ptr<daemon::alert_engine> engine;
+    std::shared_ptr<http::listener> server;
+    std::thread thread;
+    unsigned short port = 0;
+    std::string alice, bob, admin; // access tokens
+
+    explicit alert_server(std::size_t max_active = 1000) {
+        daemon::log::set_level(daemon::log_level::warning);
+        {
+            auto db = storage::open_database(db_path);
+            for (auto coin : {"BTCUSDT", "ETHUSDT", "SOLUSDT"})
+                storage::coin_store::add(db, coin, 1);
+            auto sample = [&](std::string sym, core::millis minute, char const* close) {
+                auto p = core::price::parse(close).value;
+                storage::sample_store::upsert(db, {sym, minute, p, p, p, p});
+            };
+            sample("BTCUSDT", 1'723'161'600'000, "60000");          // 2024-08-09T00:00
+            sample("BTCUSDT", 1'723'161'660'000, "60010.5");        // 00:01
+            sample("BTCUSDT", 1'723'161'600'000 - 60'000, "59990"); // 2024-08-08T23:59
+        }
+        for (auto [email, is_admin] :
+             {std::pair{"alice@example.com", false}, std::pair{"bob@example.com", false},
+              std::pair{"root@example.com", true}}) {
+            daemon::config cfg;
+            cfg.storage.path = db_path;
+            std::istringstream in("correct horse battery\n");
+            auto outcome =
+                daemon::api::user_add(cfg, email, is_admin, in, http::password_cost::minimal());
+            BOOST_REQUIRE_MESSAGE(outcome.exit_status == 0, outcome.message);
+        }
+        writer = std::make_unique<storage::writer>(
+            storage::open_database(db_path),
+            [this](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
+        services = std::make_shared<daemon::api::account_services>(
+            *writer, db_path, std::string(64, 'k'), test_settings());
+        engine = std::make_unique<daemon::alert_engine>(ioc, *writer);
+        {
+            auto reader = storage::open_reader(db_path);
+            engine->load(reader);
+        }
+        http::router r;
+        daemon::api::add_account_routes(r, services);
+        daemon::api::add_alert_routes(r, services, *engine, {max_active, {}});
+        server = std::make_shared<http::listener>(
+            ioc, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0},
+            http::server_limits{}, std::move(r));
+        port = server->local_endpoint().port();
+        server->run();
+        engine->start();
+        thread = std::thread([this] { ioc.run(); });
+        auto c = client();
+        alice = bearer(login(c, "alice@example.com", "correct horse battery").access);
+        bob = bearer(login(c, "bob@example.com", "correct horse battery").access);
+        admin = bearer(login(c, "root@example.com", "correct horse battery").access);
+    }
+    ~alert_server() {
+        boost::asio::post(ioc, [this] {
+            server->stop();
+            engine->stop();
+        });
+        services->stop();
+        writer->stop();
+        ioc.stop();
+        thread.join();
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    http_client client() { return http_client(port); }
+
+    // A trade, as the feed delivers it, on the io_context thread.
+    void tick(std::string const& symbol, char const* price) {
+        std::promise<void> done;
+        boost::asio::post(ioc, [&] {
+            core::tick t;
+            t.symbol = *engine->book().symbols().find(symbol);
+            t.last = core::price::parse(price).value;
+            t.exchange_time = daemon::wall_clock_now();
+            engine->on_trade(t, std::chrono::steady_clock::now());
+            done.set_value();
+        });
+        done.get_future().wait();
+    }
+};
+
+json::object create(http_client& c, std::string const& token, json::object body) {
+    auto res = c.post("/api/alerts", body, token);
+    BOOST_REQUIRE_MESSAGE(res.result_int() == 201, res.body());
+    return json_of(res);
+}
+
+std::string id_path(json::object const& alert) {
+    return "/api/alerts/" + std::to_string(alert.at("id").as_int64());
+}
+
+// Polls GET `path` until `pred` holds (fires are recorded asynchronously).
+json::object wait_for(http_client& c, std::string const& path, std::string const& token,
+                      std::function<bool(json::object const&)> pred) {
+    json::object last;
+    for (int i = 0; i < 200; ++i) {
+        last = json_of(c.call(bhttp::verb::get, path, {}, token));
+        if (pred(last)) return last;
+        std::this_thread::sleep_for(20ms);
+    }
+    return last;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(alerts)
+
+BOOST_AUTO_TEST_CASE(create_read_list_and_fields) {
+    alert_server s;
+    auto c = s.client();
+    auto a = create(c, s.alice,
+                    {{"symbol", "btcusdt"},
+                     {"target_price", "65000.50"},
+                     {"direction", "above"},
+                     {"name", "moon"},
+                     {"channels", json::array{"email"}}});
+    BOOST_TEST(a.at("symbol").as_string() == "BTCUSDT");
+    BOOST_TEST(a.at("target_price").as_string() == "65000.5");
+    BOOST_TEST(a.at("direction").as_string() == "above");
+    BOOST_TEST(a.at("status").as_string() == "active");
+    BOOST_TEST(a.at("repeat").as_string() == "once");
+    BOOST_TEST(a.at("cooldown_seconds").as_int64() == 3600);
+    BOOST_TEST(a.at("trigger_count").as_int64() == 0);
+    BOOST_TEST(a.at("triggered_at").is_null());
+    BOOST_TEST(a.at("created_at").as_string().ends_with("Z"));
+    auto got = c.call(bhttp::verb::get, id_path(a), {}, s.alice);
+    BOOST_TEST(got.result_int() == 200);
+    BOOST_TEST(json_of(got) == a);
+    auto list = json_of(c.call(bhttp::verb::get, "/api/alerts", {}, s.alice));
+    BOOST_TEST(list.at("total").as_int64() == 1);
+    BOOST_TEST(list.at("limit").as_int64() == 10);
+    BOOST_TEST(list.at("offset").as_int64() == 0);
+    BOOST_TEST(list.at("items").as_array().at(0).as_object() == a);
+    // A number price keeps its exact decimal text.
+    auto n =
+        c.call(bhttp::verb::post, "/api/alerts",
+               R"({"symbol":"ETHUSDT","target_price":3000.12345678,"direction":"below"})", s.alice);
+    BOOST_TEST(n.result_int() == 201);
+    BOOST_TEST(json_of(n).at("target_price").as_string() == "3000.12345678");
+}
+
+BOOST_AUTO_TEST_CASE(authentication_is_required) {
+    alert_server s;
+    auto c = s.client();
+    BOOST_TEST(is_problem(c.call(bhttp::verb::get, "/api/alerts"), 401));
+    BOOST_TEST(is_problem(c.post("/api/alerts", {{"symbol", "BTCUSDT"}}), 401));
+    BOOST_TEST(is_problem(c.call(bhttp::verb::get, "/api/alerts", {}, "Bearer nonsense"), 401));
+    // The original services' scheme works too.
+    auto jwt = "JWT " + s.alice.substr(7);
+    BOOST_TEST(c.call(bhttp::verb::get, "/api/alerts/", {}, jwt).result_int() == 200);
+}
+
+BOOST_AUTO_TEST_CASE(bad_prices_and_fields_are_422_naming_the_field) {
+    alert_server s;
+    auto c = s.client();
+    auto refused = [&](std::string body, std::string field) {
+        auto res = c.call(bhttp::verb::post, "/api/alerts", body, s.alice);
+        BOOST_TEST(is_problem(res, 422), body << " -> " << res.body());
+        auto fields = problem_fields(res);
+        BOOST_TEST((std::find(fields.begin(), fields.end(), field) != fields.end()),
+                   body << " should name " << field << ": " << res.body());
+    };
+    std::string const head = R"({"symbol":"BTCUSDT","direction":"above","target_price":)";
+    refused(head + "0}", "target_price");
+    refused(head + "\"0\"}", "target_price");
+    refused(head + "-5}", "target_price");
+    refused(head + "\"-5\"}", "target_price");
+    refused(head + "\"1.123456789\"}", "target_price");
+    refused(head + "1.123456789}", "target_price");
+    refused(head + "1e400}", "target_price");
+    refused(head + "\"abc\"}", "target_price");
+    refused(head + "true}", "target_price");
+    refused(R"({"symbol":"NOPEUSDT","target_price":"1","direction":"above"})", "symbol");
+    refused(R"({"symbol":"BTC USDT","target_price":"1","direction":"above"})", "symbol");
+    refused(R"({"target_price":"1","direction":"above"})", "symbol");
+    refused(R"({"symbol":"BTCUSDT","direction":"above"})", "target_price");
+    refused(head + R"("1","direction":"sideways"})", "direction");
+    refused(head + R"("1","repeat":"often"})", "repeat");
+    refused(head + R"("1","repeat":"every","cooldown_seconds":59})", "cooldown_seconds");
+    refused(head + R"("1","cooldown_seconds":"60"})", "cooldown_seconds");
+    refused(head + R"("1","expires_at":"2001-01-01T00:00:00Z"})", "expires_at");
+    refused(head + R"("1","expires_at":"tomorrow"})", "expires_at");
+    refused(head + R"("1","channels":["sms"]})", "channels");
+    refused(head + R"("1","channels":[]})", "channels");
+    refused(head + R"("1","name":")" + std::string(201, 'n') + R"("})", "name");
+    // Mass assignment: fields the server owns.
+    for (auto field : {"id", "status", "user_id", "owner", "trigger_count", "created_at",
+                       "triggered_at", "trigger_price"})
+        refused(head + R"("1",")" + field + R"(":1})", field);
+    // Malformed JSON is 400, a non-object too.
+    BOOST_TEST(is_problem(c.call(bhttp::verb::post, "/api/alerts", "{", s.alice), 400));
+    BOOST_TEST(is_problem(c.call(bhttp::verb::post, "/api/alerts", "[1]", s.alice), 400));
+}
+
+BOOST_AUTO_TEST_CASE(direction_is_inferred_from_the_last_price) {
+    alert_server s;
+    auto c = s.client();
+    // No price yet: the direction must be given.
+    auto res = c.post("/api/alerts", {{"symbol", "SOLUSDT"}, {"target_price", "150"}}, s.alice);
+    BOOST_TEST(is_problem(res, 422));
+    BOOST_TEST(problem_fields(res) == std::vector<std::string>{"direction"});
+    s.tick("SOLUSDT", "140");
+    BOOST_TEST(create(c, s.alice, {{"symbol", "SOLUSDT"}, {"target_price", "150"}})
+                   .at("direction")
+                   .as_string() == "above");
+    BOOST_TEST(create(c, s.alice, {{"symbol", "SOLUSDT"}, {"target_price", "130"}})
+                   .at("direction")
+                   .as_string() == "below");
+    res = c.post("/api/alerts", {{"symbol", "SOLUSDT"}, {"target_price", "140"}}, s.alice);
+    BOOST_TEST(problem_fields(res) == std::vector<std::string>{"direction"});
+}
+
+BOOST_AUTO_TEST_CASE(pagination_edges_and_filters) {
+    alert_server s;
+    auto c = s.client();
+    std::vector<json::object> made;
+    for (int i = 0; i < 25; ++i)
+        made.push_back(create(c, s.alice,
+                              {{"symbol", i % 5 == 0 ? "ETHUSDT" : "BTCUSDT"},
+                               {"target_price", std::to_string(1000 + i)},
+                               {"direction", "above"}}));
+    auto page = [&](std::string query) {
+        return c.call(bhttp::verb::get, "/api/alerts" + query, {}, s.alice);
+    };
+    auto first = json_of(page(""));
+    BOOST_TEST(first.at("items").as_array().size() == 10u);
+    BOOST_TEST(first.at("total").as_int64() == 25);
+    // Newest first.
+    BOOST_TEST(first.at("items").as_array().at(0).as_object() == made.back());
+    auto last = json_of(page("?limit=10&offset=20"));
+    BOOST_TEST(last.at("items").as_array().size() == 5u);
+    BOOST_TEST(last.at("items").as_array().at(4).as_object() == made.front());
+    BOOST_TEST(json_of(page("?limit=1000")).at("items").as_array().size() == 25u);
+    BOOST_TEST(json_of(page("?offset=25")).at("items").as_array().empty());
+    BOOST_TEST(json_of(page("?offset=1000")).at("total").as_int64() == 25);
+    for (auto bad : {"?limit=0", "?limit=1001", "?limit=-1", "?limit=ten", "?offset=-1"}) {
+        auto res = page(bad);
+        BOOST_TEST(is_problem(res, 422), bad);
+    }
+    BOOST_TEST(problem_fields(page("?limit=0")) == std::vector<std::string>{"limit"});
+    BOOST_TEST(json_of(page("?symbol=ethusdt")).at("total").as_int64() == 5);
+    BOOST_TEST(problem_fields(page("?status=bogus")) == std::vector<std::string>{"status"});
+    // Disable one, delete another: filters follow.
+    auto d = c.call(bhttp::verb::patch, id_path(made[0]), R"({"status":"disabled"})", s.alice);
+    BOOST_TEST(d.result_int() == 200);
+    BOOST_TEST(json_of(d).at("status").as_string() == "disabled");
+    BOOST_TEST(c.call(bhttp::verb::delete_, id_path(made[1]), {}, s.alice).result_int() == 204);
+    BOOST_TEST(json_of(page("?status=disabled")).at("total").as_int64() == 1);
+    BOOST_TEST(json_of(page("?status=active")).at("total").as_int64() == 23);
+    BOOST_TEST(json_of(page("")).at("total").as_int64() == 24); // deleted hidden
+    auto deleted = json_of(page("?status=deleted"));
+    BOOST_TEST(deleted.at("total").as_int64() == 1);
+    BOOST_TEST(deleted.at("items").as_array().at(0).at("status").as_string() == "deleted");
+}
+
+BOOST_AUTO_TEST_CASE(one_user_cannot_see_or_touch_another_users_alerts) {
+    alert_server s;
+    auto c = s.client();
+    auto a =
+        create(c, s.alice, {{"symbol", "BTCUSDT"}, {"target_price", "1"}, {"direction", "below"}});
+    auto const path = id_path(a);
+    auto missing = c.call(bhttp::verb::get, "/api/alerts/999999", {}, s.bob);
+    auto theirs = c.call(bhttp::verb::get, path, {}, s.bob);
+    BOOST_TEST(is_problem(theirs, 404));
+    BOOST_TEST(theirs.body() == missing.body()); // indistinguishable from a missing one
+    BOOST_TEST(is_problem(c.call(bhttp::verb::patch, path, R"({"name":"x"})", s.bob), 404));
+    BOOST_TEST(is_problem(c.call(bhttp::verb::delete_, path, {}, s.bob), 404));
+    BOOST_TEST(is_problem(c.call(bhttp::verb::get, path + "/events", {}, s.bob), 404));
+    BOOST_TEST(json_of(c.call(bhttp::verb::get, "/api/alerts", {}, s.bob)).at("total").as_int64() ==
+               0);
+    BOOST_TEST(json_of(c.call(bhttp::verb::get, "/api/alerts?symbol=BTCUSDT", {}, s.bob))
+                   .at("total")
+                   .as_int64() == 0);
+    // Alice's alert is untouched.
+    auto still = json_of(c.call(bhttp::verb::get, path, {}, s.alice));
+    BOOST_TEST(still.at("status").as_string() == "active");
+    BOOST_TEST(still.at("name").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(original_paths_and_price_field) {
+    alert_server s;
+    auto c = s.client();
+    auto res = c.call(bhttp::verb::post, "/api/alerts/create/",
+                      R"({"symbol":"BTCUSDT","price":"70000","direction":"above"})", s.alice);
+    BOOST_TEST(res.result_int() == 201, res.body());
+    auto a = json_of(res);
+    BOOST_TEST(a.at("target_price").as_string() == "70000");
+    auto const id = std::to_string(a.at("id").as_int64());
+    BOOST_TEST(
+        c.call(bhttp::verb::delete_, "/api/alerts/delete/" + id + "/", {}, s.alice).result_int() ==
+        204);
+    BOOST_TEST(json_of(c.call(bhttp::verb::get, "/api/alerts/" + id, {}, s.alice))
+                   .at("status")
+                   .as_string() == "deleted");
+    // `price` is only the original path's name.
+    BOOST_TEST(
+        is_problem(c.call(bhttp::verb::post, "/api/alerts",
+                          R"({"symbol":"BTCUSDT","price":"1","direction":"above"})", s.alice),
+                   422));
+}
+
+BOOST_AUTO_TEST_CASE(a_tick_fires_it_rearm_fires_again) {
+    alert_server s;
+    auto c = s.client();
+    s.tick("BTCUSDT", "99000");
+    auto a = create(c, s.alice, {{"symbol", "BTCUSDT"}, {"target_price", "100000"}});
+    BOOST_TEST(a.at("direction").as_string() == "above");
+    auto const path = id_path(a);
+    s.tick("BTCUSDT", "99999.99999999"); // not reached
+    s.tick("BTCUSDT", "100000.5");
+    auto fired = wait_for(c, path, s.alice,
+                          [](auto const& o) { return o.at("status").as_string() == "triggered"; });
+    BOOST_TEST(fired.at("status").as_string() == "triggered");
+    BOOST_TEST(fired.at("trigger_price").as_string() == "100000.5");
+    BOOST_TEST(fired.at("trigger_count").as_int64() == 1);
+    auto events = json_of(c.call(bhttp::verb::get, path + "/events", {}, s.alice));
+    auto const& items = events.at("items").as_array();
+    BOOST_REQUIRE(items.size() == 2u);
+    auto const& trig = items.at(0).as_object(); // newest first
+    BOOST_TEST(trig.at("type").as_string() == "triggered");
+    BOOST_TEST(trig.at("price").as_string() == "100000.5");
+    BOOST_TEST(trig.at("backfilled").as_bool() == false);
+    BOOST_TEST(trig.contains("exchange_time"));
+    BOOST_TEST(items.at(1).at("type").as_string() == "created");
+    // Triggered alerts stay out until re-armed; then the next reaching tick fires it.
+    s.tick("BTCUSDT", "100001");
+    auto rearmed = c.call(bhttp::verb::patch, path, R"({"status":"active"})", s.alice);
+    BOOST_TEST(json_of(rearmed).at("status").as_string() == "active");
+    s.tick("BTCUSDT", "100002");
+    auto again = wait_for(c, path, s.alice,
+                          [](auto const& o) { return o.at("trigger_count").as_int64() == 2; });
+    BOOST_TEST(again.at("trigger_count").as_int64() == 2);
+    BOOST_TEST(again.at("status").as_string() == "triggered");
+    auto types = json_of(c.call(bhttp::verb::get, path + "/events?limit=100", {}, s.alice));
+    BOOST_TEST(types.at("total").as_int64() == 4); // created, triggered, armed, triggered
+}
+
+BOOST_AUTO_TEST_CASE(active_alerts_per_user_are_limited) {
+    alert_server s(3);
+    auto c = s.client();
+    std::vector<json::object> made;
+    for (int i = 0; i < 3; ++i)
+        made.push_back(create(
+            c, s.alice, {{"symbol", "BTCUSDT"}, {"target_price", "5"}, {"direction", "below"}}));
+    auto res =
+        c.post("/api/alerts",
+               {{"symbol", "BTCUSDT"}, {"target_price", "5"}, {"direction", "below"}}, s.alice);
+    BOOST_TEST(is_problem(res, 422));
+    // Bob has his own allowance; a disabled alert frees a place, re-arming needs one.
+    BOOST_TEST(c.post("/api/alerts",
+                      {{"symbol", "BTCUSDT"}, {"target_price", "5"}, {"direction", "below"}}, s.bob)
+                   .result_int() == 201);
+    BOOST_TEST(c.call(bhttp::verb::patch, id_path(made[0]), R"({"status":"disabled"})", s.alice)
+                   .result_int() == 200);
+    BOOST_TEST(c.post("/api/alerts",
+                      {{"symbol", "BTCUSDT"}, {"target_price", "5"}, {"direction", "below"}},
+                      s.alice)
+                   .result_int() == 201);
+    BOOST_TEST(is_problem(
+        c.call(bhttp::verb::patch, id_path(made[0]), R"({"status":"active"})", s.alice), 422));
+}
+
+BOOST_AUTO_TEST_CASE(coins_and_admin_coin_list) {
+    alert_server s;
+    auto c = s.client();
+    s.tick("BTCUSDT", "60600");
+    auto coins = json_of(c.call(bhttp::verb::get, "/api/coins"));
+    auto const& items = coins.at("items").as_array();
+    BOOST_TEST(items.size() == 3u);
+    json::object btc;
+    for (auto const& i : items)
+        if (i.at("symbol").as_string() == "BTCUSDT") btc = i.as_object();
+    BOOST_TEST(btc.at("price").as_string() == "60600");
+    BOOST_TEST(btc.at("time").is_string());
+    // Admin only.
+    BOOST_TEST(is_problem(c.post("/api/coins", {{"symbol", "ADAUSDT"}}, s.alice), 403));
+    BOOST_TEST(is_problem(c.post("/api/coins", {{"symbol", "ADAUSDT"}}), 401));
+    auto added = c.post("/api/coins", {{"symbol", "adausdt"}}, s.admin);
+    BOOST_TEST(added.result_int() == 201);
+    BOOST_TEST(json_of(added).at("symbol").as_string() == "ADAUSDT");
+    BOOST_TEST(is_problem(c.post("/api/coins", {{"symbol", "A D A"}}, s.admin), 422));
+    BOOST_TEST(json_of(c.call(bhttp::verb::get, "/api/coins")).at("items").as_array().size() == 4u);
+    // Alerts may now use it; while one is active the coin cannot go.
+    create(c, s.alice, {{"symbol", "ADAUSDT"}, {"target_price", "1"}, {"direction", "above"}});
+    BOOST_TEST(is_problem(c.call(bhttp::verb::delete_, "/api/coins/ADAUSDT", {}, s.admin), 409));
+    BOOST_TEST(c.call(bhttp::verb::delete_, "/api/coins/SOLUSDT", {}, s.admin).result_int() == 204);
+    BOOST_TEST(is_problem(c.call(bhttp::verb::delete_, "/api/coins/SOLUSDT", {}, s.admin), 404));
+    BOOST_TEST(is_problem(
+        c.post("/api/alerts",
+               {{"symbol", "SOLUSDT"}, {"target_price", "1"}, {"direction", "above"}}, s.alice),
+        422));
+}
+
+BOOST_AUTO_TEST_CASE(price_history_pages_and_filters) {
+    alert_server s;
+    auto c = s.client();
+    auto get = [&](std::string q) { return c.call(bhttp::verb::get, "/api/prices" + q); };
+    auto all = json_of(get("?symbol=BTCUSDT"));
+    BOOST_TEST(all.at("total").as_int64() == 3);
+    auto const& items = all.at("items").as_array();
+    BOOST_TEST(items.at(0).at("time").as_string() == "2024-08-09T00:01:00Z"); // newest first
+    BOOST_TEST(items.at(0).at("price").as_string() == "60010.5");
+    BOOST_TEST(items.at(0).at("symbol").as_string() == "BTCUSDT");
+    for (auto f : {"open", "high", "low"})
+        BOOST_TEST(items.at(0).as_object().contains(f));
+    // symbol defaults to BTCUSDT; the trailing slash works.
+    BOOST_TEST(json_of(get("/")).at("total").as_int64() == 3);
+    BOOST_TEST(json_of(get("?date=2024-08-09")).at("total").as_int64() == 2);
+    BOOST_TEST(json_of(get("?date=08-08-2024")).at("total").as_int64() == 1);
+    BOOST_TEST(json_of(get("?from=2024-08-09T00:01:00Z")).at("total").as_int64() == 1);
+    BOOST_TEST(json_of(get("?to=2024-08-09T00:00:00Z")).at("total").as_int64() == 1);
+    BOOST_TEST(
+        json_of(get("?limit=1&offset=1")).at("items").as_array().at(0).at("time").as_string() ==
+        "2024-08-09T00:00:00Z");
+    BOOST_TEST(json_of(get("?symbol=ETHUSDT")).at("total").as_int64() == 0);
+    BOOST_TEST(problem_fields(get("?date=2024-13-01")) == std::vector<std::string>{"date"});
+    BOOST_TEST(problem_fields(get("?from=yesterday")) == std::vector<std::string>{"from"});
+    BOOST_TEST(problem_fields(get("?limit=1001")) == std::vector<std::string>{"limit"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()

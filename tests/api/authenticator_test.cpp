@@ -1,0 +1,111 @@
+// Tests for daemon/api/authenticator.hpp without a socket: the secret file
+// (created 0600 with 64 hex characters, kept across starts, a short one
+// refused), the Authorization schemes, and the directory deciding.
+#include "account_server.hpp"
+#include "daemon/api/authenticator.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <sys/stat.h>
+
+using namespace kryptod::daemon::api;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+    fs::path path = kryptod::test::make_temp_dir();
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+kryptod::http::request with_authorization(std::string const& value) {
+    kryptod::http::request req{kryptod::http::verb::get, "/api/auth/me", 11};
+    req.set(boost::beast::http::field::authorization, value);
+    return req;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(authenticator)
+
+BOOST_AUTO_TEST_CASE(secret_file_is_created_private_and_reused) {
+    temp_dir dir;
+    auto path = dir.path / "secret";
+    auto secret = load_or_create_secret(path);
+    BOOST_TEST(secret.size() == 64u);
+    BOOST_TEST(secret.find_first_not_of("0123456789abcdef") == std::string::npos);
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
+    BOOST_TEST(load_or_create_secret(path) == secret);
+}
+
+BOOST_AUTO_TEST_CASE(short_secret_is_refused_with_a_clear_error) {
+    temp_dir dir;
+    auto path = dir.path / "secret";
+    std::ofstream(path) << "too-short\n";
+    try {
+        load_or_create_secret(path);
+        BOOST_FAIL("a 9-byte secret was accepted");
+    } catch (std::runtime_error const& e) {
+        std::string what = e.what();
+        BOOST_TEST(what.find("auth.secret_file") != std::string::npos);
+        BOOST_TEST(what.find("at least 32 bytes") != std::string::npos);
+        BOOST_TEST(what.find(path.string()) != std::string::npos);
+    }
+    std::ofstream(path) << std::string(32, 'q') << "\n";
+    BOOST_TEST(load_or_create_secret(path) == std::string(32, 'q'));
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_location_is_an_error) {
+    BOOST_CHECK_THROW(load_or_create_secret("/nonexistent-dir/secret"), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(schemes) {
+    BOOST_TEST(bearer_token("Bearer abc") == "abc");
+    BOOST_TEST(bearer_token("JWT abc") == "abc");
+    BOOST_TEST(bearer_token("bearer  abc ") == "abc");
+    BOOST_TEST(bearer_token("Basic abc").empty());
+    BOOST_TEST(bearer_token("Bearer").empty());
+    BOOST_TEST(bearer_token("Bearer a b").empty());
+    BOOST_TEST(bearer_token("abc").empty());
+}
+
+BOOST_AUTO_TEST_CASE(directory_decides_who_is_in) {
+    user_directory users;
+    kryptod::daemon::api::authenticator auth(std::string(40, 's'), users, std::chrono::seconds(60));
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    auto token = auth.issue(7, "admin", now);
+    // Not in the directory: refused.
+    auto r = auth.authenticate(with_authorization("Bearer " + token));
+    BOOST_TEST_REQUIRE(std::holds_alternative<kryptod::http::response>(r));
+    BOOST_TEST(std::get<kryptod::http::response>(r).result_int() == 401u);
+
+    kryptod::storage::user_store::user_record record;
+    record.id = 7;
+    record.email = "g@example.com";
+    record.role = "user"; // demoted since the token was issued
+    users.put(record);
+    r = auth.authenticate(with_authorization("JWT " + token));
+    BOOST_TEST_REQUIRE(std::holds_alternative<principal>(r));
+    BOOST_TEST(!std::get<principal>(r).is_admin());
+
+    record.disabled = true;
+    users.put(record);
+    r = auth.authenticate(with_authorization("Bearer " + token));
+    BOOST_TEST_REQUIRE(std::holds_alternative<kryptod::http::response>(r));
+    BOOST_TEST(std::get<kryptod::http::response>(r).result_int() == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(times_are_rfc3339_utc) {
+    BOOST_TEST(format_time(0) == "1970-01-01T00:00:00Z");
+    BOOST_TEST(format_time(1'795'440'000'123) == "2026-11-23T13:20:00.123Z");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,250 @@
+// http_bench: the account API's costs on this machine, with the server
+// in-process on one io_context thread, as the daemon runs it.
+//
+//   GET /api/auth/me with a valid token, 64 connections (wrk, 1 thread):
+//     >= 60,000 requests/s and p99 < 5 ms                 (targets)
+//   argon2id at the daemon's cost (INTERACTIVE): time per hash, and the
+//   login rate through the API with 8 concurrent clients  (printed)
+//
+// Prints a markdown table with the machine, and exits non-zero when a target
+// is missed or wrk is missing.
+#include "daemon/api/accounts.hpp"
+#include "daemon/api/users.hpp"
+#include "http/listener.hpp"
+#include "storage/database.hpp"
+#include "storage/user_store.hpp"
+#include "storage/writer.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+namespace api = kryptod::daemon::api;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr double target_rps = 60000;
+constexpr double target_p99_ms = 5.0;
+constexpr int connections = 64;
+constexpr int duration_s = 10;
+constexpr char const* password = "bench-password";
+
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return "unknown CPU";
+}
+
+std::string run(std::string const& command) {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+    if (!pipe) return {};
+    std::string out;
+    std::array<char, 4096> buf{};
+    while (auto n = std::fread(buf.data(), 1, buf.size(), pipe.get()))
+        out.append(buf.data(), n);
+    return out;
+}
+
+// wrk's latency ("812.00us", "1.23ms", "2.00s") in milliseconds.
+double to_ms(double value, std::string const& unit) {
+    if (unit == "us") return value / 1000;
+    if (unit == "s") return value * 1000;
+    return value;
+}
+
+bhttp::response<bhttp::string_body> call(unsigned short port, bhttp::verb method,
+                                         std::string target, std::string body) {
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    bhttp::request<bhttp::string_body> req{method, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = std::move(body);
+    req.prepare_payload();
+    bhttp::write(socket, req);
+    boost::beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(socket, buffer, res);
+    return res;
+}
+
+struct server {
+    std::filesystem::path dir;
+    asio::io_context ioc{1};
+    std::unique_ptr<kryptod::storage::writer> writer;
+    std::shared_ptr<api::account_services> services;
+    std::shared_ptr<kryptod::http::listener> listener;
+    std::thread thread;
+    unsigned short port = 0;
+
+    server() {
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "kryptod-bench-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        dir = tmpl;
+        auto path = dir / "kryptod.db";
+        writer = std::make_unique<kryptod::storage::writer>(
+            kryptod::storage::open_database(path),
+            [this](std::function<void()> f) { asio::post(ioc, std::move(f)); });
+        api::account_settings settings; // the daemon's argon2id cost
+        settings.rate_limit = 1'000'000;
+        services =
+            std::make_shared<api::account_services>(*writer, path, std::string(64, 'k'), settings);
+        kryptod::http::router r;
+        api::add_account_routes(r, services);
+        api::add_user_routes(r, services);
+        // A route that does nothing, to tell the listener's own cost from
+        // the account code's in the figures.
+        r.add(bhttp::verb::get, "/bench/baseline",
+              [](kryptod::http::incoming in, kryptod::http::responder respond) {
+                  respond(kryptod::http::json_response(kryptod::http::status::ok,
+                                                       {{"status", "ok"}}, in.req.version()));
+              });
+        listener = std::make_shared<kryptod::http::listener>(
+            ioc, asio::ip::tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0},
+            kryptod::http::server_limits{}, std::move(r));
+        port = listener->local_endpoint().port();
+        listener->run();
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~server() {
+        asio::post(ioc, [this] { listener->stop(); });
+        services->stop();
+        writer->stop();
+        ioc.stop();
+        thread.join();
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
+struct wrk_figures {
+    double rps = 0;
+    double p99_ms = 1e9;
+    bool non_2xx = false;
+    std::string output;
+};
+
+wrk_figures run_wrk(std::filesystem::path const& script, unsigned short port,
+                    std::string const& path, int seconds) {
+    auto command = "wrk -t1 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
+                   "s --latency -s " + script.string() +
+                   " http://127.0.0.1:" + std::to_string(port) + path + " 2>&1";
+    wrk_figures f;
+    f.output = run(command);
+    std::smatch m;
+    if (std::regex_search(f.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
+        f.rps = std::stod(m[1]);
+    if (std::regex_search(f.output, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))")))
+        f.p99_ms = to_ms(std::stod(m[1]), m[2]);
+    f.non_2xx = std::regex_search(f.output, std::regex(R"(Non-2xx or 3xx responses)"));
+    return f;
+}
+
+} // namespace
+
+int main() {
+    server srv;
+    auto const body = boost::json::serialize(
+        boost::json::object{{"email", "bench@example.com"}, {"password", password}});
+    if (call(srv.port, bhttp::verb::post, "/api/auth/register", body).result_int() != 201) {
+        std::fprintf(stderr, "http_bench: register failed\n");
+        return 1;
+    }
+
+    // argon2id at the daemon's cost, one hash at a time.
+    auto const cost = srv.services->hasher().cost();
+    std::vector<double> hash_ms;
+    for (int i = 0; i < 5; ++i) {
+        auto t0 = clock_type::now();
+        (void)srv.services->hasher().hash(password);
+        hash_ms.push_back(
+            std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+    }
+    std::sort(hash_ms.begin(), hash_ms.end());
+
+    // Logins through the API, 8 clients at once (the worker pool bounds it).
+    constexpr int login_clients = 8, logins_each = 4;
+    std::atomic<int> login_ok{0};
+    std::string access;
+    std::mutex access_mutex;
+    auto const login_start = clock_type::now();
+    {
+        std::vector<std::thread> clients;
+        for (int i = 0; i < login_clients; ++i)
+            clients.emplace_back([&] {
+                for (int j = 0; j < logins_each; ++j) {
+                    auto res = call(srv.port, bhttp::verb::post, "/api/auth/login", body);
+                    if (res.result_int() != 200) continue;
+                    ++login_ok;
+                    std::lock_guard lock(access_mutex);
+                    access = std::string(
+                        boost::json::parse(res.body()).as_object().at("access").as_string());
+                }
+            });
+        for (auto& t : clients)
+            t.join();
+    }
+    auto const login_s = std::chrono::duration<double>(clock_type::now() - login_start).count();
+    if (login_ok != login_clients * logins_each) {
+        std::fprintf(stderr, "http_bench: %d of %d logins failed\n",
+                     login_clients * logins_each - login_ok.load(), login_clients * logins_each);
+        return 1;
+    }
+
+    // GET /api/auth/me under wrk, after the do-nothing route for reference.
+    auto script = srv.dir / "me.lua";
+    std::ofstream(script) << "wrk.headers[\"Authorization\"] = \"Bearer " << access << "\"\n";
+    auto baseline = run_wrk(script, srv.port, "/bench/baseline", 5);
+    auto me = run_wrk(script, srv.port, "/api/auth/me", duration_s);
+    if (me.rps == 0) {
+        std::fprintf(stderr, "http_bench: could not run wrk:\n%s\n", me.output.c_str());
+        return 1;
+    }
+    auto const rps = me.rps, p99 = me.p99_ms;
+    auto const errors = me.non_2xx;
+
+    bool const rps_ok = rps >= target_rps && !errors;
+    bool const p99_ok = p99 < target_p99_ms;
+    std::printf("## http_bench\n\n");
+    std::printf("Machine: %s, %u cores. Server: one io_context thread, %zu argon2id workers.\n\n",
+                cpu_model().c_str(), std::thread::hardware_concurrency(),
+                srv.services->settings().worker_threads);
+    std::printf("| measure | value | target | ok |\n| --- | --- | --- | --- |\n");
+    std::printf(
+        "| GET /api/auth/me, %d connections (wrk, %d s) | %.0f req/s | >= %.0f req/s | %s |\n",
+        connections, duration_s, rps, target_rps, rps_ok ? "yes" : "NO");
+    std::printf("| GET /api/auth/me p99 latency | %.2f ms | < %.1f ms | %s |\n", p99, target_p99_ms,
+                p99_ok ? "yes" : "NO");
+    std::printf(
+        "| reference: a route that does nothing, same listener | %.0f req/s, p99 %.2f ms | - "
+        "| - |\n",
+        baseline.rps, baseline.p99_ms);
+    std::printf("| argon2id hash (ops %llu, mem %zu MiB), median of 5 | %.1f ms | - | - |\n",
+                cost.ops_limit, cost.mem_limit >> 20, hash_ms[hash_ms.size() / 2]);
+    std::printf("| POST /api/auth/login, %d concurrent clients | %.1f logins/s | - | - |\n",
+                login_clients, login_ok / login_s);
+    if (errors) std::printf("\nwrk saw non-2xx answers:\n%s\n", me.output.c_str());
+    return rps_ok && p99_ok ? 0 : 1;
+}
