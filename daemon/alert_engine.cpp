@@ -2,14 +2,13 @@
 // expiries committed through the storage writer.
 #include "daemon/alert_engine.hpp"
 
-#include "core/rfc3339.hpp"
 #include "daemon/log.hpp"
+#include "daemon/notify/notice.hpp"
 #include "storage/alert_store.hpp"
 #include "storage/outbox_store.hpp"
 #include "storage/user_store.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/json.hpp>
 
 namespace kryptod::daemon {
 
@@ -24,33 +23,6 @@ core::millis wall_clock_now() {
 
 namespace {
 
-// The outbox payload of an alert notification: everything the sender needs
-// to write the email or the webhook event, fixed at fire time so a retry
-// sends the same thing.
-std::string render_notice(core::alert const& a, std::string_view symbol,
-                          storage::user_store::user_record const& user,
-                          core::fired_alert const& f) {
-    boost::json::object o;
-    o["type"] = "alert.triggered";
-    o["alert_id"] = a.id;
-    o["user_id"] = a.owner;
-    o["email"] = user.email;
-    o["symbol"] = symbol;
-    o["direction"] = core::to_string(a.side);
-    o["target_price"] = a.target.to_string();
-    o["price"] = f.at.to_string();
-    o["name"] = a.name;
-    o["repeat"] = core::to_string(a.repeat);
-    o["trigger_count"] = a.trigger_count;
-    o["exchange_time"] = core::format_rfc3339(f.exchange_time);
-    o["detected_at"] = core::format_rfc3339(f.detected_at);
-    o["backfilled"] = f.backfilled;
-    return boost::json::serialize(o);
-}
-
-// Records one fire inside the writer's transaction. Returns false when the
-// stored alert is no longer active (its owner disabled or deleted it after
-// the book saw the trade): nothing is written for it.
 struct fire_record {
     core::alert_id id;
     core::user_id owner;
@@ -76,7 +48,10 @@ bool record_one(SQLite::Database& db, core::fired_alert const& f, std::uint32_t 
         storage::outbox_store::count_alert_messages_since(db, a.owner, f.detected_at - 3'600'000);
     bool const suppressed = queued >= static_cast<std::int64_t>(cap_per_hour);
     if (!suppressed) {
-        auto payload = render_notice(a, stored->symbol, *user, f);
+        // Everything the sender needs, fixed at fire time so a retry sends
+        // the same thing.
+        auto payload = notify::encode(
+            notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
         if (core::has(a.channels, core::channel::email))
             notes.push_back({core::channel::email, payload});
         if (core::has(a.channels, core::channel::webhook) && user->webhook_url)
@@ -120,11 +95,31 @@ storage::startup_state alert_engine::load(SQLite::Database& db) {
             // backfill after a restart) must not fire it.
             book_.arm(terms, a.armed_at);
         });
+    for (auto const& coin : state.coins)
+        list_coin(coin.symbol);
     for (auto const& f : state.feed) {
         if (auto id = book_.symbols().find(f.symbol))
             book_.prices().record(*id, f.last_price, f.last_trade_time);
     }
     return state;
+}
+
+core::symbol_id alert_engine::list_coin(std::string_view symbol) {
+    auto const id = book_.symbols().intern(symbol);
+    if (listed_.size() <= id) listed_.resize(id + 1, false);
+    listed_[id] = true;
+    return id;
+}
+
+void alert_engine::unlist_coin(core::symbol_id symbol) {
+    if (symbol < listed_.size()) listed_[symbol] = false;
+}
+
+std::vector<core::symbol_id> alert_engine::listed_coins() const {
+    std::vector<core::symbol_id> out;
+    for (core::symbol_id i = 0; i < listed_.size(); ++i)
+        if (listed_[i]) out.push_back(i);
+    return out;
 }
 
 void alert_engine::start() {

@@ -94,6 +94,15 @@ public:
     // The API committed an alert that is no longer active.
     void disarmed(core::alert_id id);
 
+    // The coin list: coins alerts may be set on (and the feed follows).
+    bool listed(core::symbol_id symbol) const noexcept {
+        return symbol < listed_.size() && listed_[symbol];
+    }
+    // Lists a coin (interning it); returns its id.
+    core::symbol_id list_coin(std::string_view symbol);
+    void unlist_coin(core::symbol_id symbol);
+    std::vector<core::symbol_id> listed_coins() const;
+
     core::alert_book& book() noexcept { return book_; }
     core::alert_book const& book() const noexcept { return book_; }
     engine_stats stats() const;
@@ -113,6 +122,7 @@ private:
     std::vector<core::fired_alert> fired_;   // scratch for one tick
     std::vector<core::fired_alert> pending_; // fires waiting for a commit
     std::vector<core::alert_id> expired_;    // scratch for one time step
+    std::vector<bool> listed_;               // by symbol id
     bool flush_scheduled_ = false;
     bool stopped_ = false;
     boost::asio::steady_timer time_timer_;

@@ -1,5 +1,6 @@
 // kryptod: reads the command line and configuration, then runs what was
 // asked: the daemon, or one of the admin commands.
+#include "daemon/api/user_add.hpp"
 #include "daemon/config.hpp"
 #include "daemon/service.hpp"
 #include "storage/backup.hpp"
@@ -45,9 +46,12 @@ int main(int argc, char** argv) {
         break;
     case command::backup:
         return run_backup(cmd);
-    case command::user_add:
-        std::cerr << "kryptod: this command needs the storage layer of a later version\n";
-        return 1;
+    case command::user_add: {
+        // The password comes from standard input, never from the command line.
+        auto outcome = api::user_add(cmd.settings, cmd.email, cmd.admin, std::cin);
+        (outcome.exit_status == 0 ? std::cout : std::cerr) << outcome.message << "\n";
+        return outcome.exit_status;
+    }
     }
     log::set_output(log::output_from_environment(), 2);
     return service(std::move(cmd)).run();

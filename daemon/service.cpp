@@ -2,8 +2,14 @@
 #include "daemon/service.hpp"
 
 #include "daemon/alert_engine.hpp"
+#include "daemon/api/accounts.hpp"
+#include "daemon/api/alerts.hpp"
+#include "daemon/api/users.hpp"
+#include "daemon/feed/market_feed.hpp"
+#include "daemon/feed_sink.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/notify/outbox_sender.hpp"
 #include "daemon/sd_notify.hpp"
 #include "http/listener.hpp"
 #include "storage/coin_store.hpp"
@@ -16,6 +22,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <optional>
 
@@ -52,8 +59,14 @@ struct service::impl {
     asio::steady_timer drain_timer{ioc};
     std::chrono::steady_clock::time_point drain_deadline;
     asio::steady_timer retention_timer{ioc};
+    asio::steady_timer status_timer{ioc};
     std::unique_ptr<storage::writer> writer;
     std::unique_ptr<alert_engine> engine;
+    std::shared_ptr<api::account_services> accounts;
+    std::unique_ptr<notify::outbox_sender> sender;
+    std::unique_ptr<feed_sink> trades;
+    std::shared_ptr<feed::market_feed> market;
+    std::vector<feed::resume_point> resume;
     std::shared_ptr<http::listener> listener;
     daemon::metrics metrics;
     std::string startup_summary;
@@ -64,11 +77,16 @@ struct service::impl {
 
     bool open_storage();
     bool load_state();
+    bool start_accounts();
+    bool start_sender();
+    bool start_feed();
+    void follow_coin_list();
     bool start_listener();
     std::string status_line() const;
     std::optional<std::string> not_ready_reason() const;
     std::vector<metric_family> metric_families() const;
     void do_retention(std::chrono::steady_clock::duration delay);
+    void do_status();
     http::router routes();
     void do_wait_signal();
     void on_signal(boost::system::error_code ec, int signal);
@@ -111,6 +129,8 @@ bool service::impl::load_state() {
         auto reader = storage::open_reader(cfg.storage.path);
         auto state = engine->load(reader);
         startup_summary = state.summary();
+        for (auto const& f : state.feed)
+            resume.push_back({f.symbol, f.last_trade_id, f.last_trade_time});
     } catch (std::exception const& e) {
         log::error("cannot load the alerts from ", cfg.storage.path.string(), ": ", e.what());
         return false;
@@ -119,9 +139,79 @@ bool service::impl::load_state() {
     return true;
 }
 
+// The HMAC secret (created on first start) and the user directory.
+bool service::impl::start_accounts() {
+    try {
+        auto secret = api::load_or_create_secret(cfg.auth.secret_file);
+        accounts = std::make_shared<api::account_services>(*writer, cfg.storage.path, secret,
+                                                           api::account_settings::from(cfg));
+    } catch (std::exception const& e) {
+        log::error("cannot start the accounts: ", e.what());
+        return false;
+    }
+    return true;
+}
+
+// The notification sender drains the outbox on its own thread; a fire's
+// commit wakes it at once.
+bool service::impl::start_sender() {
+    try {
+        sender = std::make_unique<notify::outbox_sender>(cfg.storage.path, *writer,
+                                                         notify::smtp_settings_from(cfg.smtp),
+                                                         notify::sender_options_from(cfg.notify));
+        sender->start();
+    } catch (std::exception const& e) {
+        log::error("cannot start the notification sender: ", e.what());
+        return false;
+    }
+    engine->on_committed([this](std::size_t) { sender->notify(); });
+    return true;
+}
+
+// The Binance feed. An unreachable exchange does not stop start-up: the feed
+// keeps retrying with backoff and /readyz says it is down.
+bool service::impl::start_feed() {
+    feed::feed_options options;
+    options.url = cfg.feed.url;
+    options.rest_url = cfg.feed.rest_url;
+    options.ca_file = cfg.feed.ca_file;
+    options.stale_after = cfg.feed.stale_after;
+    options.backfill_max = cfg.feed.backfill_max;
+    trades = std::make_unique<feed_sink>(ioc, *engine, *writer);
+    try {
+        market =
+            std::make_shared<feed::market_feed>(ioc, options, engine->book().symbols(), *trades);
+    } catch (std::exception const& e) {
+        log::error("cannot start the feed: ", e.what());
+        return false;
+    }
+    std::vector<std::string> coins;
+    for (auto id : engine->listed_coins())
+        coins.emplace_back(engine->book().symbols().name(id));
+    market->start(coins, resume);
+    trades->start();
+    return true;
+}
+
+// The admin changed the coin list: the feed follows it live.
+void service::impl::follow_coin_list() {
+    std::vector<std::string> wanted;
+    for (auto id : engine->listed_coins())
+        wanted.emplace_back(engine->book().symbols().name(id));
+    auto followed = market->coins();
+    for (auto const& coin : wanted)
+        if (std::find(followed.begin(), followed.end(), coin) == followed.end())
+            market->add_coin(coin);
+    for (auto const& coin : followed)
+        if (std::find(wanted.begin(), wanted.end(), coin) == wanted.end())
+            market->remove_coin(coin);
+}
+
 std::string service::impl::status_line() const {
     auto const stats = engine->stats();
-    return std::to_string(engine->book().size()) + " alerts armed, " +
+    auto const feed = market->status();
+    return std::string(feed.up ? "feed up" : "feed down") + ", " +
+           std::to_string(engine->book().size()) + " alerts armed, " +
            std::to_string(engine->book().symbols().size()) + " coins, " +
            std::to_string(stats.committed) + " fired";
 }
@@ -129,6 +219,10 @@ std::string service::impl::status_line() const {
 // Why the daemon cannot do its job right now, for /readyz; nothing when it can.
 std::optional<std::string> service::impl::not_ready_reason() const {
     if (stopping) return "stopping";
+    if (auto feed = market->status(); !feed.up)
+        return "feed down: " + std::to_string(feed.connected) + " of " +
+               std::to_string(feed.connections) + " connections up" +
+               (feed.last_error.empty() ? "" : " (" + feed.last_error + ")");
     if (!writer->healthy()) return "the database refuses writes (see the log)";
     if (auto reason = storage::check_writable(cfg.storage.path)) return *reason;
     return std::nullopt;
@@ -137,6 +231,11 @@ std::optional<std::string> service::impl::not_ready_reason() const {
 std::vector<metric_family> service::impl::metric_families() const {
     auto const e = engine->stats();
     auto const w = writer->stats();
+    auto const n = sender->stats();
+    auto const& f = market->metrics();
+    auto count = [&](char const* name, char const* help, std::uint64_t v) {
+        return metric_family{name, help, "counter", {{"", static_cast<double>(v)}}};
+    };
     auto one = [](double v) { return std::vector<sample>{{"", v}}; };
     return {
         {"kryptod_ticks_total", "trades evaluated against the alerts", "counter",
@@ -149,6 +248,26 @@ std::vector<metric_family> service::impl::metric_families() const {
          one(static_cast<double>(e.committed))},
         {"kryptod_alerts_expired_total", "alerts expired", "counter",
          one(static_cast<double>(e.expired))},
+        {"kryptod_notifications_total",
+         "notification outcomes",
+         "counter",
+         {{R"(outcome="delivered")", static_cast<double>(n.delivered)},
+          {R"(outcome="retried")", static_cast<double>(n.retried)},
+          {R"(outcome="failed")", static_cast<double>(n.failed)},
+          {R"(outcome="suppressed")", static_cast<double>(n.suppressed)}}},
+        count("kryptod_feed_frames_total", "websocket frames received", f.frames),
+        count("kryptod_feed_bytes_total", "websocket bytes received", f.bytes),
+        count("kryptod_feed_decode_errors_total", "frames dropped as malformed or unexpected",
+              f.decode_errors),
+        count("kryptod_feed_reconnects_total", "feed connections re-established", f.reconnects),
+        count("kryptod_feed_gaps_total", "gaps in the trade ids detected", f.gaps),
+        count("kryptod_feed_backfilled_trades_total", "trades replayed from the REST API",
+              f.backfilled_trades),
+        {"kryptod_feed_lag_milliseconds",
+         "receive time minus exchange time of the last trade (may be negative)", "gauge",
+         one(static_cast<double>(f.last_lag_ms))},
+        {"kryptod_feed_up", "1 when every feed connection is open and subscribed", "gauge",
+         one(market->status().up ? 1 : 0)},
         {"kryptod_storage_queue_depth", "jobs waiting for the database writer", "gauge",
          one(static_cast<double>(w.queue_depth))},
         {"kryptod_storage_jobs_total",
@@ -180,10 +299,24 @@ http::router service::impl::routes() {
         res.prepare_payload();
         respond(std::move(res));
     });
+    api::add_account_routes(r, accounts);
+    api::add_user_routes(r, accounts);
+    api::add_alert_routes(r, accounts, *engine,
+                          {cfg.alerts.max_active_per_user, [this] { follow_coin_list(); }});
     r.observe([this](std::string_view route, http::verb method, unsigned status) {
         metrics.record_request(route, http::bhttp::to_string(method), status);
     });
     return r;
+}
+
+// Keeps `systemctl status` current: feed state and counts every few seconds.
+void service::impl::do_status() {
+    status_timer.expires_after(5s);
+    status_timer.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopping) return;
+        sd::status(status_line());
+        do_status();
+    });
 }
 
 // Deletes price samples older than prices.retention_days, a small batch per
@@ -245,8 +378,11 @@ void service::impl::on_signal(boost::system::error_code ec, int signal) {
 void service::impl::reload() {
     try {
         auto fresh = load_config(cmd.source);
+        auto smtp = notify::smtp_settings_from(fresh.smtp);
         log::set_level(fresh.log.level);
-        log::notice("configuration reloaded; log level ", to_string(fresh.log.level));
+        sender->reload(std::move(smtp));
+        log::notice("configuration reloaded; log level ", to_string(fresh.log.level),
+                    ", SMTP settings applied");
     } catch (config_error const& e) {
         log::error("reload refused, keeping the running configuration: ", e.what());
     }
@@ -258,8 +394,11 @@ void service::impl::begin_stop() {
     log::notice("stopping");
     sd::stopping();
     listener->stop();
+    market->stop();
+    trades->stop();
     engine->stop();
     retention_timer.cancel();
+    status_timer.cancel();
     drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
     on_drain_tick({});
 }
@@ -299,12 +438,17 @@ int service::run() {
     log::info(version(), " starting");
 
     if (!s.open_storage()) return 1;
-    if (!s.load_state() || !s.start_listener()) {
+    if (!s.load_state() || !s.start_accounts() || !s.start_sender() || !s.start_feed() ||
+        !s.start_listener()) {
+        if (s.market) s.market->stop();
+        if (s.sender) s.sender->stop();
+        if (s.accounts) s.accounts->stop();
         s.writer->stop();
         return 1;
     }
     s.engine->start();
     s.do_retention(1min);
+    s.do_status();
     s.do_wait_signal();
     if (auto interval = sd::watchdog_interval()) s.do_watchdog(*interval);
 
@@ -317,6 +461,8 @@ int service::run() {
 
     s.ioc.run();
 
+    s.sender->stop();
+    s.accounts->stop();
     s.writer->stop();
     log::notice("stopped");
     return 0;

@@ -23,9 +23,12 @@ struct daemon_fixture {
     notify_socket notify{dir.path / "notify.sock"};
 
     std::vector<std::string> args(std::vector<std::string> extra = {}) const {
+        // The feed points at a closed local port: nothing reaches the internet.
         std::vector<std::string> a{"--http.listen=127.0.0.1:" + std::to_string(port),
                                    "--storage.path=" + (dir.path / "kryptod.db").string(),
-                                   "--auth.secret_file=" + (dir.path / "auth.secret").string()};
+                                   "--auth.secret_file=" + (dir.path / "auth.secret").string(),
+                                   "--feed.url=ws://127.0.0.1:9/stream",
+                                   "--feed.rest_url=http://127.0.0.1:9"};
         a.insert(a.end(), extra.begin(), extra.end());
         return a;
     }
@@ -106,7 +109,8 @@ BOOST_FIXTURE_TEST_CASE(busy_port_exits_with_a_message, daemon_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(unopenable_database_exits_with_a_message, daemon_fixture) {
     daemon_process d({"--http.listen=127.0.0.1:" + std::to_string(port),
-                      "--storage.path=" + (dir.path / "missing" / "dir" / "k.db").string()},
+                      "--storage.path=" + (dir.path / "missing" / "dir" / "k.db").string(),
+                      "--feed.url=ws://127.0.0.1:9/stream", "--feed.rest_url=http://127.0.0.1:9"},
                      env(), log());
     auto status = d.wait(10s);
     BOOST_REQUIRE(status);
@@ -165,21 +169,27 @@ BOOST_AUTO_TEST_CASE(version_and_help) {
     BOOST_TEST(h.output().find("--config") != std::string::npos);
 }
 
+// With the exchange unreachable the daemon still starts and serves, and
+// says the feed is down.
 BOOST_FIXTURE_TEST_CASE(readyz_and_metrics_answer, daemon_fixture) {
     daemon_process d(args(), env(), log());
-    BOOST_REQUIRE(notify.wait_for("READY=1", 10s));
+    auto ready_msg = notify.wait_for("READY=1", 10s);
+    BOOST_REQUIRE(ready_msg);
+    BOOST_TEST(ready_msg->find("feed down") != std::string::npos);
     http_client c(port);
     auto ready = c.call(bhttp::verb::get, "/readyz");
-    BOOST_TEST(ready.result_int() == 200);
-    BOOST_TEST(boost::json::parse(ready.body()).at("status").as_string() == "ready");
+    BOOST_TEST(ready.result_int() == 503);
+    BOOST_TEST(ready[bhttp::field::content_type] == "application/problem+json");
+    BOOST_TEST(boost::json::parse(ready.body()).at("detail").as_string().starts_with("feed down"));
     c.call(bhttp::verb::get, "/nowhere");
     auto m = c.call(bhttp::verb::get, "/metrics");
     BOOST_TEST(m.result_int() == 200);
     BOOST_TEST(m[bhttp::field::content_type].starts_with("text/plain; version=0.0.4"));
     auto const& text = m.body();
     BOOST_TEST(text.find("kryptod_alerts_armed 0\n") != std::string::npos);
+    BOOST_TEST(text.find("kryptod_feed_up 0\n") != std::string::npos);
     BOOST_TEST(
-        text.find(R"(kryptod_http_requests_total{route="/readyz",method="GET",status="200"} 1)") !=
+        text.find(R"(kryptod_http_requests_total{route="/readyz",method="GET",status="503"} 1)") !=
         std::string::npos);
     BOOST_TEST(
         text.find(

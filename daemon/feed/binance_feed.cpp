@@ -1,0 +1,305 @@
+// binance_feed: the connect chain (resolve -> TCP -> TLS with SNI and host
+// name verification -> websocket handshake) and the read and write loops of
+// one Binance connection, as in Beast's async-ssl websocket client.
+//
+// Deadlines: the TCP stream's expiry covers resolve-to-TLS; Beast's
+// websocket timeouts cover the handshake (connect_timeout) and the idle
+// period (stale_after, with keep-alive pings at half of it). Nothing throws
+// out of a handler: every error arrives as an error_code and ends in fail().
+#include "daemon/feed/binance_feed.hpp"
+
+#include "daemon/log.hpp"
+
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <openssl/ssl.h>
+
+namespace kryptod::daemon::feed {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+binance_feed::binance_feed(net::io_context& ioc, net::ssl::context& ssl, endpoint where,
+                           feed_options const& options, core::symbol_table const& symbols,
+                           std::weak_ptr<feed_listener> owner, std::uint64_t serial)
+    : ioc_(ioc)
+    , resolver_(ioc)
+    , rate_timer_(ioc)
+    , where_(std::move(where))
+    , options_(options)
+    , symbols_(symbols)
+    , owner_(std::move(owner))
+    , serial_(serial) {
+    if (where_.tls)
+        tls_ = std::make_unique<tls_ws>(ioc, ssl);
+    else
+        plain_ = std::make_unique<plain_ws>(ioc);
+}
+
+beast::tcp_stream& binance_feed::lowest_layer() {
+    return tls_ ? beast::get_lowest_layer(*tls_) : beast::get_lowest_layer(*plain_);
+}
+
+void binance_feed::run() {
+    resolver_.async_resolve(
+        where_.host, where_.port,
+        beast::bind_front_handler(&binance_feed::on_resolve, shared_from_this()));
+}
+
+void binance_feed::on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
+    if (ec) return fail(ec, "resolve");
+    if (stopping_) return finish("stopped");
+    lowest_layer().expires_after(options_.connect_timeout);
+    lowest_layer().async_connect(
+        results, beast::bind_front_handler(&binance_feed::on_connect, shared_from_this()));
+}
+
+void binance_feed::on_connect(beast::error_code ec, tcp::endpoint) {
+    if (ec) return fail(ec, "connect");
+    if (stopping_) return finish("stopped");
+    // Requests and pongs are tiny and must not wait for Nagle's algorithm.
+    beast::error_code ignored;
+    lowest_layer().socket().set_option(tcp::no_delay(true), ignored);
+    if (!tls_) {
+        configure_websocket();
+        plain_->async_handshake(
+            where_.host + ":" + where_.port, where_.target,
+            beast::bind_front_handler(&binance_feed::on_handshake, shared_from_this()));
+        return;
+    }
+    // SNI: Binance's front end picks the certificate by it.
+    if (!SSL_set_tlsext_host_name(tls_->next_layer().native_handle(), where_.host.c_str())) {
+        return fail(
+            beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),
+            "tls sni");
+    }
+    tls_->next_layer().set_verify_mode(net::ssl::verify_peer);
+    tls_->next_layer().set_verify_callback(net::ssl::host_name_verification(where_.host));
+    lowest_layer().expires_after(options_.connect_timeout);
+    tls_->next_layer().async_handshake(
+        net::ssl::stream_base::client,
+        beast::bind_front_handler(&binance_feed::on_tls_handshake, shared_from_this()));
+}
+
+void binance_feed::on_tls_handshake(beast::error_code ec) {
+    if (ec) return fail(ec, "tls handshake");
+    if (stopping_) return finish("stopped");
+    configure_websocket();
+    tls_->async_handshake(
+        where_.host + ":" + where_.port, where_.target,
+        beast::bind_front_handler(&binance_feed::on_handshake, shared_from_this()));
+}
+
+void binance_feed::configure_websocket() {
+    // The websocket's own timeouts take over from the TCP stream's.
+    lowest_layer().expires_never();
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = options_.connect_timeout;
+    t.idle_timeout = options_.stale_after;
+    t.keep_alive_pings = true;
+    auto const apply = [&](auto& ws) {
+        ws.set_option(t);
+        ws.read_message_max(options_.read_message_max);
+        ws.auto_fragment(false);
+        ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+            req.set(beast::http::field::user_agent, "kryptod");
+        }));
+    };
+    if (tls_)
+        apply(*tls_);
+    else
+        apply(*plain_);
+}
+
+void binance_feed::on_handshake(beast::error_code ec) {
+    if (ec) return fail(ec, "websocket handshake");
+    if (stopping_) {
+        stop();
+        return;
+    }
+    connected_ = true;
+    connected_at_ = std::chrono::steady_clock::now();
+    if (auto owner = owner_.lock()) owner->on_connected(*this);
+    do_read();
+    do_write();
+}
+
+void binance_feed::do_read() {
+    auto handler = beast::bind_front_handler(&binance_feed::on_read, shared_from_this());
+    if (tls_)
+        tls_->async_read(buffer_, std::move(handler));
+    else
+        plain_->async_read(buffer_, std::move(handler));
+}
+
+void binance_feed::on_read(beast::error_code ec, std::size_t bytes) {
+    if (ec) return fail(ec, "read");
+    auto owner = owner_.lock();
+    if (!owner) return stop();
+    bool const text = tls_ ? tls_->got_text() : plain_->got_text();
+    if (!text) {
+        owner->on_binary_frame(*this, bytes);
+    } else {
+        // Grow the buffer past the frame so simdjson reads it in place.
+        buffer_.prepare(binance_decoder::padding);
+        auto const* data = static_cast<char const*>(buffer_.data().data());
+        auto const size = buffer_.size();
+        auto const& frame =
+            decoder_.decode_padded(data, size, size + binance_decoder::padding, symbols_);
+        if (frame.kind == frame_kind::subscription_result || frame.kind == frame_kind::error)
+            handle_reply(frame);
+        owner->on_frame(*this, frame, bytes);
+    }
+    buffer_.consume(buffer_.size());
+    if (ended_ || stopping_) return;
+    do_read();
+}
+
+void binance_feed::handle_reply(decoded_frame const& frame) {
+    auto const it = in_flight_.find(static_cast<std::uint64_t>(frame.request_id));
+    if (frame.request_id < 0 || it == in_flight_.end()) {
+        if (frame.kind == frame_kind::error)
+            log::warning("binance feed: error reply ", frame.error_code,
+                         " without a known request: ", log::one_line(frame.error_message));
+        return;
+    }
+    request const req = std::move(it->second);
+    in_flight_.erase(it);
+    bool const ok = frame.kind == frame_kind::subscription_result;
+    if (!ok)
+        log::warning("binance feed: ", req.method, " (id ", req.id, ") refused with code ",
+                     frame.error_code, ": ", log::one_line(frame.error_message));
+    if (auto owner = owner_.lock()) owner->on_reply(*this, req.method, req.streams, ok);
+}
+
+bool binance_feed::subscribe(std::vector<std::string> const& streams) {
+    return enqueue("SUBSCRIBE", streams);
+}
+
+bool binance_feed::unsubscribe(std::vector<std::string> const& streams) {
+    return enqueue("UNSUBSCRIBE", streams);
+}
+
+bool binance_feed::enqueue(std::string_view method, std::vector<std::string> const& streams) {
+    if (ended_ || stopping_) return false;
+    std::size_t const requests =
+        (streams.size() + max_streams_per_request - 1) / max_streams_per_request;
+    if (queue_.size() + requests > max_queued_requests) return false;
+    for (std::size_t i = 0; i < streams.size(); i += max_streams_per_request) {
+        request r;
+        r.id = next_id_++;
+        r.method = std::string(method);
+        auto const end = std::min(streams.size(), i + max_streams_per_request);
+        r.streams.assign(streams.begin() + static_cast<std::ptrdiff_t>(i),
+                         streams.begin() + static_cast<std::ptrdiff_t>(end));
+        r.text = "{\"method\":\"" + r.method + "\",\"params\":[";
+        for (std::size_t k = 0; k < r.streams.size(); ++k) {
+            if (k) r.text += ',';
+            r.text += '"' + r.streams[k] + '"';
+        }
+        r.text += "],\"id\":" + std::to_string(r.id) + "}";
+        queue_.push_back(std::move(r));
+    }
+    if (connected_) do_write();
+    return true;
+}
+
+void binance_feed::do_write() {
+    if (writing_ || rate_waiting_ || queue_.empty() || !connected_ || stopping_ || ended_) return;
+    auto const now = std::chrono::steady_clock::now();
+    while (!sent_times_.empty() && now - sent_times_.front() >= std::chrono::seconds(1))
+        sent_times_.pop_front();
+    if (sent_times_.size() >= options_.control_messages_per_second) {
+        // Wait until the oldest send leaves the one-second window.
+        rate_waiting_ = true;
+        rate_timer_.expires_at(sent_times_.front() + std::chrono::seconds(1) +
+                               std::chrono::milliseconds(5));
+        rate_timer_.async_wait(
+            beast::bind_front_handler(&binance_feed::on_rate_timer, shared_from_this()));
+        return;
+    }
+    sent_times_.push_back(now);
+    writing_ = true;
+    auto& req = queue_.front();
+    auto handler = beast::bind_front_handler(&binance_feed::on_write, shared_from_this());
+    if (tls_) {
+        tls_->text(true);
+        tls_->async_write(net::buffer(req.text), std::move(handler));
+    } else {
+        plain_->text(true);
+        plain_->async_write(net::buffer(req.text), std::move(handler));
+    }
+}
+
+void binance_feed::on_rate_timer(beast::error_code ec) {
+    rate_waiting_ = false;
+    if (ec) return;
+    do_write();
+}
+
+void binance_feed::on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) return fail(ec, "write");
+    request req = std::move(queue_.front());
+    queue_.pop_front();
+    auto const id = req.id;
+    in_flight_.emplace(id, std::move(req));
+    do_write();
+}
+
+void binance_feed::stop() {
+    if (stopping_ || ended_) return;
+    stopping_ = true;
+    rate_timer_.cancel();
+    resolver_.cancel();
+    if (connected_) {
+        auto handler = beast::bind_front_handler(&binance_feed::on_close, shared_from_this());
+        if (tls_)
+            tls_->async_close(websocket::close_code::normal, std::move(handler));
+        else
+            plain_->async_close(websocket::close_code::normal, std::move(handler));
+    } else {
+        // Not yet a websocket: closing the socket aborts whatever is pending,
+        // whose handler then reports the end.
+        beast::error_code ignored;
+        lowest_layer().socket().close(ignored);
+    }
+}
+
+void binance_feed::on_close(beast::error_code ec) {
+    // The pending read completes with `closed` (or an error) and reports the
+    // end; closing the socket guarantees it does even if the peer never
+    // answers the close.
+    if (ec) {
+        beast::error_code ignored;
+        lowest_layer().socket().close(ignored);
+    }
+}
+
+void binance_feed::fail(beast::error_code ec, char const* what) {
+    if (ended_) return;
+    if (stopping_ && (ec == net::error::operation_aborted || ec == websocket::error::closed))
+        return finish("stopped");
+    std::string reason = std::string(what) + ": " + ec.message();
+    if (ec == beast::error::timeout && connected_)
+        reason =
+            "stale: nothing received for " + std::to_string(options_.stale_after.count()) + " ms";
+    finish(reason);
+}
+
+void binance_feed::finish(std::string const& reason) {
+    if (ended_) return;
+    ended_ = true;
+    connected_ = false;
+    rate_timer_.cancel();
+    beast::error_code ignored;
+    lowest_layer().socket().close(ignored);
+    queue_.clear();
+    in_flight_.clear();
+    if (auto owner = owner_.lock()) owner->on_closed(*this, reason);
+}
+
+} // namespace kryptod::daemon::feed

@@ -1,0 +1,166 @@
+// binance_test_server (executable): the feed tests' Binance stand-in as a
+// process, for whole-daemon tests. It listens on 127.0.0.1 (ephemeral port,
+// or --port), prints `PORT <n>` on its first line of standard output, then
+// takes one command per line on standard input:
+//   trade SYMBOL PRICE [TIME_MS]   a trade (time defaults to now)
+//   replay FILE RATE               the `@trade`/`@aggTrade` frames of FILE
+//                                  (hftbacktest or cryptofeed lines, .gz read
+//                                  through gzip -dc), re-sent as this server's
+//                                  aggTrades at RATE frames per second
+//   cut | stall | shutdown         the faults of binance_test_server
+//   throttle N SECONDS             the next N REST requests answer 429
+// Options: --ping-interval-ms N (default 20000), --pong-timeout-ms N
+// (default 10000). Exits at end of input or on SIGTERM.
+#include "../binance_test_server.hpp"
+#include "core/symbol_table.hpp"
+#include "daemon/feed/binance_decode.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace net = boost::asio;
+using kryptod::test::binance_test_server;
+
+namespace {
+
+long long now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Reads the trades of a recorded file: symbol, price text, exchange time.
+struct recorded_trade {
+    std::string symbol, price;
+    long long time;
+};
+
+std::vector<recorded_trade> load(std::string const& file) {
+    std::vector<recorded_trade> out;
+    bool const gz = file.size() > 3 && file.compare(file.size() - 3, 3, ".gz") == 0;
+    std::string const cmd = gz ? "gzip -dc '" + file + "'" : "cat '" + file + "'";
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (!pipe) return out;
+    kryptod::core::symbol_table none;
+    kryptod::daemon::feed::binance_decoder decoder;
+    std::string line;
+    std::vector<char> buf(1 << 16);
+    while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe)) {
+        line += buf.data();
+        if (line.back() != '\n') continue;
+        auto const brace = line.find('{');
+        if (brace != std::string::npos) {
+            auto const& d = decoder.decode(std::string_view(line).substr(brace), none);
+            if (d.kind == kryptod::daemon::feed::frame_kind::trade)
+                out.push_back({std::string(d.symbol_view()), d.price.to_string(), d.trade_time});
+        }
+        line.clear();
+    }
+    ::pclose(pipe);
+    return out;
+}
+
+struct replay : std::enable_shared_from_this<replay> {
+    binance_test_server& server;
+    std::vector<recorded_trade> trades;
+    std::size_t next = 0;
+    std::chrono::nanoseconds period;
+    net::steady_timer timer;
+    replay(net::io_context& ioc, binance_test_server& s, std::vector<recorded_trade> t, double rate)
+        : server(s)
+        , trades(std::move(t))
+        , period(static_cast<long long>(1e9 / rate))
+        , timer(ioc) {}
+    void tick() {
+        if (next >= trades.size()) return;
+        auto const& t = trades[next++];
+        server.trade(t.symbol, t.price, t.time);
+        timer.expires_after(period);
+        timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec) self->tick();
+        });
+    }
+};
+
+void command(net::io_context& ioc, binance_test_server& server, std::string const& line) {
+    std::istringstream in(line);
+    std::string verb;
+    in >> verb;
+    if (verb == "trade") {
+        std::string symbol, price;
+        long long time = now_ms();
+        in >> symbol >> price >> time;
+        if (!symbol.empty() && !price.empty())
+            std::cout << "ID " << server.trade(symbol, price, time) << std::endl;
+    } else if (verb == "replay") {
+        std::string file;
+        double rate = 0;
+        in >> file >> rate;
+        auto trades = load(file);
+        std::cout << "REPLAY " << trades.size() << std::endl;
+        if (rate > 0) std::make_shared<replay>(ioc, server, std::move(trades), rate)->tick();
+    } else if (verb == "cut") {
+        server.cut();
+    } else if (verb == "stall") {
+        server.stall();
+    } else if (verb == "shutdown") {
+        server.announce_shutdown();
+    } else if (verb == "throttle") {
+        unsigned n = 0, seconds = 0;
+        in >> n >> seconds;
+        server.throttle_rest(n, seconds);
+    } else if (!verb.empty()) {
+        std::cerr << "binance_test_server: unknown command `" << verb << "`" << std::endl;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    binance_test_server::options opts;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        long const v = std::strtol(argv[i + 1], nullptr, 10);
+        if (v <= 0) {
+            std::cerr << "binance_test_server: " << argv[i] << " needs a positive number"
+                      << std::endl;
+            return 2;
+        }
+        if (std::strcmp(argv[i], "--ping-interval-ms") == 0)
+            opts.ping_interval = std::chrono::milliseconds(v);
+        else if (std::strcmp(argv[i], "--pong-timeout-ms") == 0)
+            opts.pong_timeout = std::chrono::milliseconds(v);
+        else {
+            std::cerr << "binance_test_server: unknown option " << argv[i] << std::endl;
+            return 2;
+        }
+    }
+    if (argc % 2 == 0) {
+        std::cerr << "usage: binance_test_server [--ping-interval-ms N] [--pong-timeout-ms N]"
+                  << std::endl;
+        return 2;
+    }
+    net::io_context ioc;
+    binance_test_server server(ioc, opts);
+    std::cout << "PORT " << server.port() << std::endl;
+    net::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code, int) { ioc.stop(); });
+    auto guard = net::make_work_guard(ioc);
+    std::thread input([&] {
+        for (std::string line; std::getline(std::cin, line);)
+            net::post(ioc, [&ioc, &server, line] { command(ioc, server, line); });
+        net::post(ioc, [&] { ioc.stop(); });
+    });
+    input.detach(); // blocked in getline until input ends; the process exits with it
+    ioc.run();
+    return 0;
+}
