@@ -75,14 +75,14 @@ http::response storage_failure(storage::error const& e, unsigned version) {
     case storage::errc::busy:
     case storage::errc::disk_full:
     case storage::errc::io_error: {
-        log::warning("account request failed: ", storage::to_string(e.code), ": ", e.message);
+        log::warning("request failed on storage: ", storage::to_string(e.code), ": ", e.message);
         auto res = http::problem(http::status::service_unavailable,
                                  "the database is unavailable; try again shortly", {}, version);
         res.set(http::bhttp::field::retry_after, "1");
         return res;
     }
     default:
-        log::error("account request failed: ", storage::to_string(e.code), ": ", e.message);
+        log::error("request failed on storage: ", storage::to_string(e.code), ": ", e.message);
         return http::problem(http::status::internal_server_error, "internal error", {}, version);
     }
 }
