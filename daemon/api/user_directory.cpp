@@ -1,6 +1,8 @@
 // The in-memory user directory and the API's user representation.
 #include "daemon/api/user_directory.hpp"
 
+#include "core/rfc3339.hpp"
+
 #include <cstdio>
 #include <ctime>
 #include <mutex>
@@ -19,27 +21,6 @@ user_entry user_entry::from(storage::user_store::user_record const& record) {
     return e;
 }
 
-std::string format_time(core::millis t) {
-    auto secs = static_cast<std::time_t>(t / 1000);
-    auto ms = static_cast<int>(t % 1000);
-    if (ms < 0) {
-        ms += 1000;
-        --secs;
-    }
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
-    char buf[40];
-    auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string out(buf, n);
-    if (ms != 0) {
-        char frac[8];
-        std::snprintf(frac, sizeof(frac), ".%03d", ms);
-        out += frac;
-    }
-    out += 'Z';
-    return out;
-}
-
 boost::json::object to_json(user_entry const& user) {
     boost::json::object o;
     o["id"] = user.id;
@@ -51,7 +32,7 @@ boost::json::object to_json(user_entry const& user) {
         o["webhook_url"] = *user.webhook_url;
     else
         o["webhook_url"] = nullptr;
-    o["created_at"] = format_time(user.created_at);
+    o["created_at"] = core::format_rfc3339(user.created_at);
     return o;
 }
 

@@ -40,10 +40,6 @@ struct user_entry {
 // webhook_url (null when unset) and created_at (RFC 3339 UTC). No secrets.
 boost::json::object to_json(user_entry const& user);
 
-// Milliseconds since the epoch as RFC 3339 UTC, e.g. "2026-11-23T13:40:00Z"
-// (".123" added when the milliseconds are not zero).
-std::string format_time(core::millis t);
-
 class user_directory {
 public:
     // Replaces the entry with the record's id, or adds it.
