@@ -68,6 +68,24 @@ std::int64_t now_seconds() {
     return now_millis() / 1000;
 }
 
+std::function<void(storage::result<storage::user_store::user_record>)>
+user_created(std::shared_ptr<account_services> services, http::responder respond,
+             unsigned version) {
+    return [services = std::move(services), respond = std::move(respond),
+            version](storage::result<storage::user_store::user_record> r) {
+        if (!r) {
+            if (r.err().code == storage::errc::constraint)
+                return respond(http::problem(http::status::conflict,
+                                             "an account with this email already exists", {},
+                                             version));
+            return respond(storage_failure(r.err(), version));
+        }
+        services->users().put(r.value());
+        respond(http::json_response(http::status::created, to_json(user_entry::from(r.value())),
+                                    version));
+    };
+}
+
 http::response storage_failure(storage::error const& e, unsigned version) {
     switch (e.code) {
     case storage::errc::queue_full:

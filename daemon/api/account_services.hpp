@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -101,6 +102,12 @@ std::int64_t now_seconds();
 // The answer to a storage failure: 503 for transient conditions (queue full,
 // stopping, busy, disk), 500 otherwise; the cause goes to the log only.
 http::response storage_failure(storage::error const& e, unsigned version);
+
+// The completion of a write that created a user (registration or an admin's
+// POST /api/users): the user enters the directory and the answer is 201 with
+// it; a taken email is 409; any other failure is storage_failure().
+std::function<void(storage::result<storage::user_store::user_record>)>
+user_created(std::shared_ptr<account_services> services, http::responder respond, unsigned version);
 
 // The answer when the writer refused a job (queue full or stopping): 503.
 http::response writer_refused(storage::error const& e, unsigned version);

@@ -148,17 +148,7 @@ void on_register(services_ptr s, incoming in, responder respond) {
                     now);
                 return u;
             },
-            [s, respond, v](storage::result<users::user_record> r) {
-                if (!r) {
-                    if (r.err().code == storage::errc::constraint)
-                        return respond(http::problem(
-                            status::conflict, "an account with this email already exists", {}, v));
-                    return respond(storage_failure(r.err(), v));
-                }
-                s->users().put(r.value());
-                respond(
-                    http::json_response(status::created, to_json(user_entry::from(r.value())), v));
-            });
+            user_created(s, respond, v));
     });
 }
 
