@@ -1,14 +1,34 @@
 // HTTP/1.1 sessions and the registry the listener bounds and drains them by.
+//
+// A session moves through idle → header → body → handling → (writing) →
+// idle, and every step is driven from serve(): it starts a request when bytes
+// are buffered, parses what is there, hands a complete request to the handler
+// and writes the answer. Only two things suspend it: waiting for bytes
+// (do_read) and waiting for the socket to drain a large answer (on_write);
+// waiting for a slow handler is the third, ended by on_response.
 #include "http/http_session.hpp"
 
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
+#include <boost/beast/core/read_size.hpp>
+
+#include <algorithm>
+#include <array>
 
 namespace kryptod::http {
 
 namespace beast = boost::beast;
 namespace asio = boost::asio;
+
+namespace {
+
+// Requests served back to back from one read (pipelining) before the
+// session lets other connections have a turn.
+constexpr int max_batch = 16;
+
+} // namespace
 
 std::list<std::weak_ptr<http_session>>::iterator
 session_registry::add(std::weak_ptr<http_session> s) {
@@ -29,151 +49,301 @@ void session_registry::drain() {
         s->close_if_idle();
 }
 
-http_session::http_session(asio::ip::tcp::socket socket, server_limits const& limits,
+http_session::http_session(socket_type socket, server_limits const& limits,
                            std::shared_ptr<handler const> h,
                            std::shared_ptr<session_registry> registry)
-    : stream_(std::move(socket))
+    : socket_(std::move(socket))
+    , timer_(socket_.get_executor())
     , buffer_(limits.max_header + 16 * 1024)
     , limits_(limits)
     , handler_(std::move(h))
-    , registry_(std::move(registry)) {
+    , registry_(std::move(registry))
+    , shortest_timeout_(std::max<clock::duration>(
+          std::min({limits.header_timeout, limits.body_timeout, limits.idle_timeout}),
+          std::chrono::milliseconds(1))) {
     boost::system::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
+    auto remote = socket_.remote_endpoint(ec);
     if (!ec) client_address_ = remote.address().to_string();
+    // Answers are written straight from the handler's completion; a socket
+    // that cannot take one whole reports would_block instead of stalling the
+    // thread, and the rest goes out asynchronously.
+    socket_.non_blocking(true, ec);
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 http_session::~http_session() {
-    if (!closed_) registry_->remove(self_);
+    if (state_ != state::closed) registry_->remove(self_);
 }
 
 void http_session::run() {
     self_ = registry_->add(weak_from_this());
-    // Start on the stream's executor so every handler below runs there.
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&http_session::do_wait, shared_from_this()));
+    set_deadline(limits_.idle_timeout);
+    do_timer(std::min(deadline_, clock::now() + shortest_timeout_));
+    serve();
 }
 
 void http_session::close_if_idle() {
-    if (!busy_) do_close();
+    if (state_ == state::idle) do_close();
 }
 
-// Waits for the first byte of the next request under the idle deadline.
-void http_session::do_wait() {
-    busy_ = false;
-    if (registry_->draining()) return do_close();
-    if (buffer_.size() > 0) return do_read_header(); // a pipelined request is waiting
-    stream_.expires_after(limits_.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            beast::bind_front_handler(&http_session::on_wait, shared_from_this()));
+// Serves buffered requests until it has to wait for something.
+void http_session::serve() {
+    for (int served = 0; served < max_batch; ++served) {
+        if (state_ == state::closed) return;
+        if (state_ == state::idle) {
+            if (registry_->draining()) return do_close();
+            if (buffer_.size() == 0) {
+                set_deadline(limits_.idle_timeout);
+                return do_read();
+            }
+            // The first byte of a request is here: its head is now due.
+            parser_.emplace();
+            parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header));
+            parser_->body_limit(limits_.max_body);
+            state_ = state::header;
+            set_deadline(limits_.header_timeout);
+        }
+        if (!parse()) return;
+        if (!dispatch()) return;
+    }
+    // A client that pipelined many requests waits its turn like the others.
+    asio::post(socket_.get_executor(),
+               beast::bind_front_handler(&http_session::serve, shared_from_this()));
 }
 
-void http_session::on_wait(boost::system::error_code ec, std::size_t n) {
+// Feeds buffered bytes to the parser. True when a whole request is parsed;
+// otherwise a read was started, or the request was refused.
+bool http_session::parse() {
+    for (;;) {
+        if (buffer_.size() == 0) {
+            do_read();
+            return false;
+        }
+        boost::system::error_code ec;
+        auto const used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == bhttp::error::need_more || (!ec && used == 0)) {
+            if (buffer_.size() >= buffer_.max_size()) {
+                if (!parser_->is_header_done())
+                    fail_request(status::request_header_fields_too_large,
+                                 "request header too large");
+                else
+                    fail_request(status::bad_request, "malformed HTTP request");
+                return false;
+            }
+            do_read();
+            return false;
+        }
+        if (ec == bhttp::error::header_limit) {
+            fail_request(status::request_header_fields_too_large, "request header too large");
+            return false;
+        }
+        if (ec == bhttp::error::body_limit) {
+            fail_request(status::payload_too_large, "request body too large");
+            return false;
+        }
+        if (ec) {
+            fail_request(status::bad_request, "malformed HTTP request");
+            return false;
+        }
+        if (parser_->is_done()) return true;
+        if (state_ == state::header && parser_->is_header_done()) {
+            state_ = state::body;
+            set_deadline(limits_.body_timeout);
+        }
+    }
+}
+
+void http_session::do_read() {
+    auto const size = beast::read_size(buffer_, 64 * 1024);
+    socket_.async_read_some(buffer_.prepare(size),
+                            beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(boost::system::error_code ec, std::size_t n) {
+    // End of stream, a reset, or the deadline closing the socket: whatever
+    // request was under way cannot be completed, and nobody waits for an
+    // answer to it.
     if (ec) return do_close();
     buffer_.commit(n);
-    do_read_header();
+    serve();
 }
 
-void http_session::do_read_header() {
-    busy_ = true;
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header));
-    parser_->body_limit(limits_.max_body);
-    stream_.expires_after(limits_.header_timeout);
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        beast::bind_front_handler(&http_session::on_read_header, shared_from_this()));
-}
-
-void http_session::on_read_header(boost::system::error_code ec, std::size_t) {
-    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
-        return fail_request(status::request_header_fields_too_large, "request header too large");
-    if (ec == bhttp::error::body_limit)
-        return fail_request(status::payload_too_large, "request body too large");
-    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-        ec == asio::error::eof || ec == asio::error::operation_aborted)
-        return do_close();
-    if (ec) return fail_request(status::bad_request, "malformed HTTP request");
-    stream_.expires_after(limits_.body_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&http_session::on_read_body, shared_from_this()));
-}
-
-void http_session::on_read_body(boost::system::error_code ec, std::size_t) {
-    if (ec == bhttp::error::body_limit)
-        return fail_request(status::payload_too_large, "request body too large");
-    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-        ec == asio::error::eof || ec == asio::error::operation_aborted ||
-        ec == bhttp::error::partial_message)
-        return do_close();
-    if (ec) return fail_request(status::bad_request, "malformed HTTP request");
-    dispatch();
-}
-
-void http_session::dispatch() {
+// Hands the parsed request to the handler. True when it answered at once and
+// the answer is written, so that the next request may be served.
+bool http_session::dispatch() {
     // The handler may take a while (a password hash, a durable write); no
     // deadline runs meanwhile, the client is just waiting for its answer.
-    stream_.expires_never();
+    state_ = state::handling;
+    deadline_ = clock::time_point::max();
     keep_alive_ = parser_->keep_alive();
     incoming in{parser_->release(), client_address_, {}, {}};
-    auto self = shared_from_this();
-    asio::any_io_executor executor = stream_.get_executor();
-    // The guard keeps the io_context running while the answer is computed
-    // elsewhere: no socket operation is pending meanwhile.
-    auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(executor);
-    responder respond = [self, work](response res) {
-        // Inline when the handler answered on the session's own strand (the
-        // common case: no blocking work); posted from any other thread.
-        asio::dispatch(work->get_executor(), [self, work, res = std::move(res)]() mutable {
-            self->on_response(std::move(res));
-            work->reset();
-        });
+    responder respond = [self = shared_from_this()](response res) {
+        // Inline when the answer comes on the io_context's thread (the common
+        // case: no blocking work); posted from any other thread.
+        auto executor = self->socket_.get_executor();
+        if (executor.running_in_this_thread()) return self->on_response(std::move(res));
+        asio::post(executor,
+                   [self, res = std::move(res)]() mutable { self->on_response(std::move(res)); });
     };
+    answered_ = false;
+    in_handler_ = true;
     try {
         (*handler_)(std::move(in), std::move(respond));
     } catch (std::exception const&) {
         // A handler that throws must not take the daemon down with it.
-        on_response(problem(status::internal_server_error, "internal error"));
+        if (!answered_) {
+            answer_ = problem(status::internal_server_error, "internal error");
+            answered_ = true;
+        }
     }
+    in_handler_ = false;
+    // Not answered yet: on_response continues when the answer comes. The
+    // session's timer keeps the io_context running meanwhile.
+    if (!answered_) return false;
+    return start_write();
 }
 
 void http_session::on_response(response res) {
-    if (closed_) return;
-    bool const close = !keep_alive_ || registry_->draining() || res.need_eof();
-    res.keep_alive(!close);
-    do_write(std::move(res), close);
+    // A session closed meanwhile, or a handler answering twice: nobody is
+    // waiting for this answer.
+    if (state_ != state::handling || answered_) return;
+    answer_ = std::move(res);
+    answered_ = true;
+    // Answered while the handler still runs: dispatch() writes it once the
+    // handler returns, so that pipelined requests are served in a loop
+    // rather than by recursion.
+    if (in_handler_) return;
+    if (start_write()) serve();
 }
 
-void http_session::do_write(response res, bool close) {
-    if (close) res.keep_alive(false);
-    res.set(bhttp::field::server, "kryptod");
-    writing_ = std::make_shared<response>(std::move(res));
-    stream_.expires_after(limits_.body_timeout);
-    bhttp::async_write(
-        stream_, *writing_,
-        beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
+// Writes answer_. True when all of it went out and the connection stays open
+// for the next request; false when the rest is written asynchronously or the
+// connection closed.
+//
+// The head is serialised here into one reused string rather than by Beast's
+// serializer, whose buffer-sequence machinery costs more than the rest of a
+// small answer's trip; the bytes are the same (start line, the fields in
+// their order, a blank line, the body). A chunked answer, which no kryptod
+// handler produces, still goes through Beast's serializer.
+bool http_session::start_write() {
+    close_after_write_ = !keep_alive_ || registry_->draining() || answer_.need_eof();
+    answer_.keep_alive(!close_after_write_);
+    answer_.set(bhttp::field::server, "kryptod");
+    if (answer_.chunked()) return start_serialized_write();
+    auto const version = answer_.version();
+    head_.assign("HTTP/1.1 ");
+    head_[5] = static_cast<char>('0' + version / 10 % 10);
+    head_[7] = static_cast<char>('0' + version % 10);
+    auto const code = answer_.result_int();
+    head_ += static_cast<char>('0' + code / 100 % 10);
+    head_ += static_cast<char>('0' + code / 10 % 10);
+    head_ += static_cast<char>('0' + code % 10);
+    head_ += ' ';
+    head_ += answer_.reason();
+    head_ += "\r\n";
+    for (auto const& f : answer_) {
+        head_ += f.name_string();
+        head_ += ": ";
+        head_ += f.value();
+        head_ += "\r\n";
+    }
+    head_ += "\r\n";
+    std::array<asio::const_buffer, 2> const bytes{asio::buffer(head_),
+                                                  asio::buffer(answer_.body())};
+    boost::system::error_code ec;
+    auto const sent = asio::write(socket_, bytes, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
+        rest.consume(sent);
+        state_ = state::writing;
+        set_deadline(limits_.body_timeout);
+        asio::async_write(socket_, rest,
+                          beast::bind_front_handler(&http_session::on_write, shared_from_this()));
+        return false;
+    }
+    if (ec) {
+        do_close();
+        return false;
+    }
+    return finish_write();
 }
 
-void http_session::on_write(bool close, boost::system::error_code ec, std::size_t) {
-    writing_.reset();
-    if (ec || close) return do_close();
-    do_wait();
+bool http_session::start_serialized_write() {
+    serializer_.emplace(answer_);
+    boost::system::error_code ec;
+    bhttp::write(socket_, *serializer_, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        state_ = state::writing;
+        set_deadline(limits_.body_timeout);
+        bhttp::async_write(socket_, *serializer_,
+                           beast::bind_front_handler(&http_session::on_write, shared_from_this()));
+        return false;
+    }
+    if (ec) {
+        do_close();
+        return false;
+    }
+    return finish_write();
+}
+
+void http_session::on_write(boost::system::error_code ec, std::size_t) {
+    if (ec) return do_close();
+    if (finish_write()) serve();
+}
+
+bool http_session::finish_write() {
+    serializer_.reset();
+    answer_ = {};
+    if (close_after_write_) {
+        do_close();
+        return false;
+    }
+    state_ = state::idle;
+    return true;
 }
 
 // Answers a request that broke a protocol limit, then closes: the rest of the
 // stream cannot be trusted to be at a request boundary.
 void http_session::fail_request(status s, std::string_view detail) {
-    busy_ = true;
-    auto res = problem(s, detail);
-    do_write(std::move(res), true);
+    state_ = state::handling;
+    keep_alive_ = false;
+    answer_ = problem(s, detail);
+    answered_ = true;
+    start_write();
+}
+
+void http_session::set_deadline(clock::duration timeout) {
+    deadline_ = clock::now() + timeout;
+}
+
+// The timer is always due no later than the deadline, whatever the deadline
+// becomes: it is armed at most shortest_timeout_ ahead, and every deadline is
+// set at least that far ahead. So moving the deadline, which happens several
+// times per request, never touches the timer; it fires about once per
+// shortest_timeout_ and either closes the session or is armed again.
+void http_session::do_timer(clock::time_point at) {
+    timer_.expires_at(at);
+    timer_.async_wait(beast::bind_front_handler(&http_session::on_timer, shared_from_this()));
+}
+
+void http_session::on_timer(boost::system::error_code ec) {
+    if (ec || state_ == state::closed) return;
+    auto const now = clock::now();
+    // Idle too long, a head or body too slow, or an answer the client does
+    // not read: the pending operation is cancelled by the close.
+    if (now >= deadline_) return do_close();
+    do_timer(std::min(deadline_, now + shortest_timeout_));
 }
 
 void http_session::do_close() {
-    if (closed_) return;
-    closed_ = true;
+    if (state_ == state::closed) return;
+    state_ = state::closed;
     registry_->remove(self_);
     boost::system::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    stream_.close();
+    timer_.cancel();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
 }
 
 } // namespace kryptod::http

@@ -3,7 +3,6 @@
 
 #include "http/http_session.hpp"
 
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
 #include <charconv>
@@ -49,11 +48,14 @@ std::size_t listener::active_sessions() const {
 }
 
 void listener::do_accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_),
+    // Sessions run on the io_context's own executor, not a strand: one thread
+    // runs it, and a strand would add a lock and a type-erased executor to
+    // every operation of every request.
+    acceptor_.async_accept(ioc_,
                            beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
-void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void listener::on_accept(boost::system::error_code ec, socket_type socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
         if (sessions_->size() >= limits_.max_connections) {

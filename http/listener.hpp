@@ -56,7 +56,10 @@ public:
 
 private:
     void do_accept();
-    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+    // A socket bound to the io_context's executor itself (see do_accept).
+    using socket_type = boost::asio::ip::tcp::socket::rebind_executor<
+        boost::asio::io_context::executor_type>::other;
+    void on_accept(boost::system::error_code ec, socket_type socket);
 
     boost::asio::io_context& ioc_;
     boost::asio::ip::tcp::acceptor acceptor_;

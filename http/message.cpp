@@ -11,6 +11,14 @@ response json_response(status s, boost::json::value const& body, unsigned versio
     return res;
 }
 
+response json_text_response(status s, std::string json, unsigned version) {
+    response res{s, version};
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = std::move(json);
+    res.prepare_payload();
+    return res;
+}
+
 response problem(status s, std::string_view detail, std::vector<field_error> const& errors,
                  unsigned version) {
     boost::json::object body;

@@ -38,6 +38,10 @@ struct field_error {
 // A response with a JSON body (`application/json`).
 response json_response(status s, boost::json::value const& body, unsigned version = 11);
 
+// A response whose body is `json`, text already serialised as JSON
+// (`application/json`); for answers kept serialised between requests.
+response json_text_response(status s, std::string json, unsigned version = 11);
+
 // An RFC 9457 problem (`application/problem+json`) with `type`, `title`,
 // `status`, `detail` and, when `errors` is not empty, `errors`.
 response problem(status s, std::string_view detail, std::vector<field_error> const& errors = {},

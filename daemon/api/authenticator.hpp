@@ -9,8 +9,17 @@
 // authorisation is the directory's (current) one, not the token's, so a
 // demoted admin loses admin rights at once.
 //
-// Thread-safety: immutable after construction apart from the directory,
-// which is itself thread-safe; every member may be called from any thread.
+// Every authenticated request would otherwise pay an HMAC and a JSON parse
+// for the token a client sends again and again until it expires, so tokens
+// that verified are remembered (a bounded set): a token seen before is
+// accepted again without that work, but only strictly inside the window
+// [max(iat, nbf), exp), which is narrower than what the codec accepts. So
+// the memo never accepts what verification would refuse; the user is still
+// looked up in the directory on every request.
+//
+// Thread-safety: immutable after construction apart from the directory and
+// the set of verified tokens, both guarded by locks; every member may be
+// called from any thread.
 #pragma once
 
 #include "daemon/api/user_directory.hpp"
@@ -20,8 +29,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 
 namespace kryptod::daemon::api {
@@ -41,6 +55,11 @@ public:
     // The caller of `req`, or the 401 problem to answer with.
     std::variant<principal, http::response> authenticate(http::request const& req) const;
 
+    // The same check as authenticate(), giving the caller's directory entry
+    // as it is now, shared rather than copied (with its serialised form).
+    std::variant<std::shared_ptr<user_snapshot const>, http::response>
+    identify(http::request const& req) const;
+
     // A signed access token for `user` with role `role`, issued at `now`
     // (Unix seconds), valid for access_ttl.
     std::string issue(std::int64_t user, std::string_view role, std::int64_t now) const;
@@ -49,9 +68,28 @@ public:
     http::jwt_codec const& codec() const noexcept { return codec_; }
 
 private:
+    // What a verified token proved, and when that holds.
+    struct verified_token {
+        std::int64_t subject = 0;
+        std::int64_t valid_from = 0; // max(iat, nbf)
+        std::int64_t expires_at = 0; // exp
+    };
+    struct token_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    // The subject of `token` when it verified before and `now` is inside
+    // its window.
+    std::optional<std::int64_t> remembered(std::string_view token, std::int64_t now) const;
+    void remember(std::string_view token, http::jwt_claims const& claims, std::int64_t now) const;
+
     http::jwt_codec codec_;
     user_directory const& users_;
     std::chrono::seconds access_ttl_;
+    mutable std::mutex verified_mutex_;
+    mutable std::unordered_map<std::string, verified_token, token_hash, std::equal_to<>> verified_;
 };
 
 // The 401 answer for a request without valid credentials.

@@ -36,14 +36,18 @@ boost::json::object to_json(user_entry const& user) {
     return o;
 }
 
+user_snapshot::user_snapshot(user_entry u)
+    : user(std::move(u))
+    , json(boost::json::serialize(to_json(user))) {}
+
 void user_directory::put(storage::user_store::user_record const& record) {
-    auto entry = user_entry::from(record);
+    auto entry = std::make_shared<user_snapshot const>(user_entry::from(record));
     std::unique_lock lock(mutex_);
     users_.insert_or_assign(record.id, std::move(entry));
 }
 
 void user_directory::put_if_absent(storage::user_store::user_record const& record) {
-    auto entry = user_entry::from(record);
+    auto entry = std::make_shared<user_snapshot const>(user_entry::from(record));
     std::unique_lock lock(mutex_);
     users_.try_emplace(record.id, std::move(entry));
 }
@@ -52,6 +56,13 @@ std::optional<user_entry> user_directory::find(std::int64_t id) const {
     std::shared_lock lock(mutex_);
     auto it = users_.find(id);
     if (it == users_.end()) return std::nullopt;
+    return it->second->user;
+}
+
+std::shared_ptr<user_snapshot const> user_directory::snapshot(std::int64_t id) const {
+    std::shared_lock lock(mutex_);
+    auto it = users_.find(id);
+    if (it == users_.end()) return nullptr;
     return it->second;
 }
 
@@ -62,11 +73,12 @@ std::size_t user_directory::size() const {
 
 void user_directory::load(SQLite::Database& db) {
     constexpr std::int64_t batch = 1000;
-    std::unordered_map<std::int64_t, user_entry> loaded;
+    std::unordered_map<std::int64_t, std::shared_ptr<user_snapshot const>> loaded;
     for (std::int64_t offset = 0;; offset += batch) {
         auto page = storage::user_store::list(db, {batch, offset});
         for (auto const& record : page.items)
-            loaded.insert_or_assign(record.id, user_entry::from(record));
+            loaded.insert_or_assign(
+                record.id, std::make_shared<user_snapshot const>(user_entry::from(record)));
         if (static_cast<std::int64_t>(page.items.size()) < batch) break;
     }
     std::unique_lock lock(mutex_);

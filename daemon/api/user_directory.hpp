@@ -5,7 +5,9 @@
 // every write that changes a user puts the committed record back here, after
 // its COMMIT; so an entry is never ahead of the database, and a user disabled
 // through the API is refused by the next request. Password hashes and
-// webhook secrets are not kept here.
+// webhook secrets are not kept here. Each entry is kept with its API
+// representation already serialised, built when the entry is put, so that
+// reading it never formats or copies anything.
 //
 // Thread-safety: every member may be called from any thread (readers share
 // a lock; a put takes it exclusively).
@@ -17,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -40,6 +43,15 @@ struct user_entry {
 // webhook_url (null when unset) and created_at (RFC 3339 UTC). No secrets.
 boost::json::object to_json(user_entry const& user);
 
+// One user as the directory holds it: immutable once built, shared with
+// readers that outlive a later put of the same user.
+struct user_snapshot {
+    user_entry user;
+    std::string json; // boost::json::serialize(to_json(user))
+
+    explicit user_snapshot(user_entry u);
+};
+
 class user_directory {
 public:
     // Replaces the entry with the record's id, or adds it.
@@ -53,6 +65,10 @@ public:
 
     std::optional<user_entry> find(std::int64_t id) const;
 
+    // The user with `id` as it is now, or nullptr. Cheaper than find(): no
+    // copy of the entry is made.
+    std::shared_ptr<user_snapshot const> snapshot(std::int64_t id) const;
+
     std::size_t size() const;
 
     // Reads every user from `db` (a reader connection) into the directory.
@@ -61,7 +77,7 @@ public:
 
 private:
     mutable std::shared_mutex mutex_;
-    std::unordered_map<std::int64_t, user_entry> users_;
+    std::unordered_map<std::int64_t, std::shared_ptr<user_snapshot const>> users_;
 };
 
 } // namespace kryptod::daemon::api

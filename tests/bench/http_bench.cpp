@@ -5,6 +5,12 @@
 //     >= 60,000 requests/s and p99 < 5 ms                 (targets)
 //   argon2id at the daemon's cost (INTERACTIVE): time per hash, and the
 //   login rate through the API with 8 concurrent clients  (printed)
+//   references, same wrk settings: a do-nothing route on kryptod's
+//   listener, and Beast's own async server example with a fixed answer
+//   (printed; the floor this machine allows)
+//
+// Beside req/s, each wrk row gives the server thread's CPU time per request,
+// which another load on the machine moves much less than req/s.
 //
 // Prints a markdown table with the machine, and exits non-zero when a target
 // is missed or wrk is missing.
@@ -25,9 +31,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <pthread.h>
 #include <regex>
 #include <string>
 #include <thread>
@@ -139,21 +147,105 @@ struct server {
     }
 };
 
+// The floor: Beast's own async server example (read a request, answer a
+// fixed JSON body, keep-alive, a deadline per operation) on one io_context
+// thread, with no routing, limits or handler. kryptod's listener is measured
+// against it.
+class beast_session : public std::enable_shared_from_this<beast_session> {
+public:
+    explicit beast_session(asio::ip::tcp::socket socket)
+        : stream_(std::move(socket)) {}
+    void run() { do_read(); }
+
+private:
+    void do_read() {
+        req_ = {};
+        stream_.expires_after(std::chrono::seconds(30));
+        bhttp::async_read(
+            stream_, buffer_, req_,
+            boost::beast::bind_front_handler(&beast_session::on_read, shared_from_this()));
+    }
+    void on_read(boost::system::error_code ec, std::size_t) {
+        if (ec) return close();
+        res_ = {bhttp::status::ok, req_.version()};
+        res_.set(bhttp::field::server, "beast");
+        res_.set(bhttp::field::content_type, "application/json");
+        res_.body() = R"({"status":"ok"})";
+        res_.keep_alive(req_.keep_alive());
+        res_.prepare_payload();
+        bhttp::async_write(
+            stream_, res_,
+            boost::beast::bind_front_handler(&beast_session::on_write, shared_from_this()));
+    }
+    void on_write(boost::system::error_code ec, std::size_t) {
+        if (ec || !res_.keep_alive()) return close();
+        do_read();
+    }
+    void close() {
+        boost::system::error_code ec;
+        stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    }
+
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    bhttp::request<bhttp::string_body> req_;
+    bhttp::response<bhttp::string_body> res_;
+};
+
+struct beast_server {
+    asio::io_context ioc{1};
+    asio::ip::tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+    std::thread thread;
+    unsigned short port = acceptor.local_endpoint().port();
+
+    beast_server() {
+        do_accept();
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~beast_server() {
+        ioc.stop();
+        thread.join();
+    }
+    void do_accept() {
+        acceptor.async_accept(ioc,
+                              [this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+                                  if (!ec)
+                                      std::make_shared<beast_session>(std::move(socket))->run();
+                                  do_accept();
+                              });
+    }
+};
+
 struct wrk_figures {
     double rps = 0;
     double p99_ms = 1e9;
+    double server_us = 0; // server thread CPU time (user + system) per request
     bool non_2xx = false;
     std::string output;
 };
 
+// CPU time consumed so far by `t`, in microseconds: unlike req/s, barely
+// moved by whatever else the machine is running.
+double thread_cpu_us(std::thread& t) {
+    clockid_t id{};
+    if (::pthread_getcpuclockid(t.native_handle(), &id) != 0) return 0;
+    timespec ts{};
+    if (::clock_gettime(id, &ts) != 0) return 0;
+    return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 wrk_figures run_wrk(std::filesystem::path const& script, unsigned short port,
-                    std::string const& path, int seconds) {
+                    std::string const& path, int seconds, std::thread& server_thread) {
     auto command = "wrk -t1 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
                    "s --latency -s " + script.string() +
                    " http://127.0.0.1:" + std::to_string(port) + path + " 2>&1";
     wrk_figures f;
+    auto const cpu0 = thread_cpu_us(server_thread);
     f.output = run(command);
+    auto const cpu = thread_cpu_us(server_thread) - cpu0;
     std::smatch m;
+    if (std::regex_search(f.output, m, std::regex(R"(\n\s*([0-9]+) requests in)")))
+        f.server_us = cpu / std::max(1.0, std::stod(m[1]));
     if (std::regex_search(f.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
         f.rps = std::stod(m[1]);
     if (std::regex_search(f.output, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))")))
@@ -216,8 +308,13 @@ int main() {
     // GET /api/auth/me under wrk, after the do-nothing route for reference.
     auto script = srv.dir / "me.lua";
     std::ofstream(script) << "wrk.headers[\"Authorization\"] = \"Bearer " << access << "\"\n";
-    auto baseline = run_wrk(script, srv.port, "/bench/baseline", 5);
-    auto me = run_wrk(script, srv.port, "/api/auth/me", duration_s);
+    wrk_figures floor;
+    {
+        beast_server bare;
+        floor = run_wrk(script, bare.port, "/", 5, bare.thread);
+    }
+    auto baseline = run_wrk(script, srv.port, "/bench/baseline", 5, srv.thread);
+    auto me = run_wrk(script, srv.port, "/api/auth/me", duration_s, srv.thread);
     if (me.rps == 0) {
         std::fprintf(stderr, "http_bench: could not run wrk:\n%s\n", me.output.c_str());
         return 1;
@@ -237,10 +334,14 @@ int main() {
         connections, duration_s, rps, target_rps, rps_ok ? "yes" : "NO");
     std::printf("| GET /api/auth/me p99 latency | %.2f ms | < %.1f ms | %s |\n", p99, target_p99_ms,
                 p99_ok ? "yes" : "NO");
+    std::printf("| GET /api/auth/me, server CPU per request | %.2f us | - | - |\n", me.server_us);
+    std::printf("| reference: a route that does nothing, same listener | %.0f req/s, p99 %.2f ms, "
+                "%.2f us CPU | - | - |\n",
+                baseline.rps, baseline.p99_ms, baseline.server_us);
     std::printf(
-        "| reference: a route that does nothing, same listener | %.0f req/s, p99 %.2f ms | - "
-        "| - |\n",
-        baseline.rps, baseline.p99_ms);
+        "| reference: Beast's async server example, fixed answer | %.0f req/s, p99 %.2f ms, "
+        "%.2f us CPU | - | - |\n",
+        floor.rps, floor.p99_ms, floor.server_us);
     std::printf("| argon2id hash (ops %llu, mem %zu MiB), median of 5 | %.1f ms | - | - |\n",
                 cost.ops_limit, cost.mem_limit >> 20, hash_ms[hash_ms.size() / 2]);
     std::printf("| POST /api/auth/login, %d concurrent clients | %.1f logins/s | - | - |\n",
