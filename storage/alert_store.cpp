@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <sqlite3.h>
@@ -35,28 +36,32 @@ E parse_or_throw(std::optional<E> v, std::string_view what, std::string_view tex
     return *v;
 }
 
+// One row of alert_columns. Text columns are read in place (no temporary
+// strings for the enum columns): for a list request, allocating them cost
+// more than the rest of the row.
 stored_alert read_alert(SQLite::Statement& st) {
+    auto text_of = [&st](int col) {
+        SQLite::Column const c = st.getColumn(col);
+        return std::string_view(c.getText(), static_cast<std::size_t>(c.getBytes()));
+    };
     stored_alert out;
     core::alert& a = out.alert;
     a.id = st.getColumn(0).getInt64();
     a.owner = st.getColumn(1).getInt64();
-    out.symbol = st.getColumn(2).getString();
+    out.symbol = text_of(2);
     a.target = core::price::from_units(st.getColumn(3).getInt64());
-    std::string const dir = st.getColumn(4).getString();
-    a.side = parse_or_throw(core::direction_from_string(dir), "direction", dir);
-    a.name = st.getColumn(5).isNull() ? std::string() : st.getColumn(5).getString();
-    std::string const rep = st.getColumn(6).getString();
-    a.repeat = parse_or_throw(core::repeat_mode_from_string(rep), "repeat", rep);
+    a.side = parse_or_throw(core::direction_from_string(text_of(4)), "direction", text_of(4));
+    if (!st.isColumnNull(5)) a.name = text_of(5);
+    a.repeat = parse_or_throw(core::repeat_mode_from_string(text_of(6)), "repeat", text_of(6));
     a.cooldown_seconds = st.getColumn(7).getInt64();
     a.expires_at = sql::opt_int64(st.getColumn(8));
     a.channels = static_cast<core::channel>(st.getColumn(9).getInt());
-    std::string const status = st.getColumn(10).getString();
-    a.status = parse_or_throw(core::alert_status_from_string(status), "status", status);
+    a.status = parse_or_throw(core::alert_status_from_string(text_of(10)), "status", text_of(10));
     a.created_at = st.getColumn(11).getInt64();
     a.updated_at = st.getColumn(12).getInt64();
     out.armed_at = st.getColumn(13).getInt64();
     a.triggered_at = sql::opt_int64(st.getColumn(14));
-    if (!st.getColumn(15).isNull())
+    if (!st.isColumnNull(15))
         a.trigger_price = core::price::from_units(st.getColumn(15).getInt64());
     a.trigger_count = st.getColumn(16).getInt64();
     return out;
@@ -164,7 +169,8 @@ std::optional<stored_alert> get(SQLite::Database& db, core::alert_id id, core::u
 }
 
 std::optional<stored_alert> find(SQLite::Database& db, core::alert_id id) {
-    cached_statement st_sql(db, std::string("SELECT ") + alert_columns + " FROM alerts WHERE id = ?");
+    cached_statement st_sql(db,
+                            std::string("SELECT ") + alert_columns + " FROM alerts WHERE id = ?");
     auto& st = *st_sql;
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return std::nullopt;
@@ -172,37 +178,69 @@ std::optional<stored_alert> find(SQLite::Database& db, core::alert_id id) {
 }
 
 page<stored_alert> list(SQLite::Database& db, alert_query const& q) {
-    // ?2 NULL means "every status but deleted"; ?3 NULL means every symbol.
-    constexpr char const* where =
-        " FROM alerts WHERE user_id = ?1 AND (CASE WHEN ?2 IS NULL THEN status <> 'deleted' "
-        "ELSE status = ?2 END) AND (?3 IS NULL OR symbol = ?3)";
+    // One statement per combination of filters rather than one with
+    // "?2 IS NULL OR ..." terms: SQLite plans a statement once, and only a
+    // plain `status = ?` lets it walk alerts_by_user_status in id order.
+    // The total comes from alert_counts (a few rows per user, kept by
+    // triggers) instead of counting the user's alerts one by one.
+    static constexpr std::array<char const*, 4> total_sql{
+        "SELECT coalesce(sum(n), 0) FROM alert_counts WHERE user_id = ?1 AND status <> 'deleted'",
+        "SELECT coalesce(sum(n), 0) FROM alert_counts WHERE user_id = ?1 AND status = ?2",
+        "SELECT coalesce(sum(n), 0) FROM alert_counts WHERE user_id = ?1 AND symbol = ?3 "
+        "AND status <> 'deleted'",
+        "SELECT coalesce(sum(n), 0) FROM alert_counts WHERE user_id = ?1 AND symbol = ?3 "
+        "AND status = ?2"};
+    static std::array<std::string, 4> const page_sql = [] {
+        constexpr std::array<char const*, 4> filters{"status <> 'deleted'", "status = ?2",
+                                                     "symbol = ?3 AND status <> 'deleted'",
+                                                     "symbol = ?3 AND status = ?2"};
+        std::array<std::string, 4> out;
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = std::string("SELECT ") + alert_columns +
+                     " FROM alerts WHERE user_id = ?1 AND " + filters[i] +
+                     " ORDER BY id DESC LIMIT ?4 OFFSET ?5";
+        return out;
+    }();
+    std::size_t const form = (q.status ? 1u : 0u) + (q.symbol ? 2u : 0u);
     auto bind_filter = [&](SQLite::Statement& st) {
         st.bind(1, static_cast<int64_t>(q.owner));
-        if (q.status)
-            st.bind(2, text(core::to_string(*q.status)));
-        else
-            st.bind(2);
-        sql::bind(st, 3, q.symbol);
+        if (q.status) st.bind(2, text(core::to_string(*q.status)));
+        if (q.symbol) st.bind(3, *q.symbol);
     };
+    // Both reads in one transaction (a savepoint, so that this also works
+    // inside a writer job): the total agrees with the page, and the file's
+    // locks are taken once instead of once per statement.
+    cached_statement(db, "SAVEPOINT alert_list")->exec();
     page<stored_alert> out;
-    cached_statement total_sql(db, std::string("SELECT count(*)") + where);
-    auto& total = *total_sql;
-    bind_filter(total);
-    out.total = sql::count(total);
-    cached_statement st_sql(db, std::string("SELECT ") + alert_columns + where +
-                                    " ORDER BY id DESC LIMIT ?4 OFFSET ?5");
-    auto& st = *st_sql;
-    bind_filter(st);
-    st.bind(4, static_cast<int64_t>(q.paging.limit));
-    st.bind(5, static_cast<int64_t>(q.paging.offset));
-    while (st.executeStep())
-        out.items.push_back(read_alert(st));
+    try {
+        {
+            cached_statement total(db, total_sql[form]);
+            bind_filter(*total);
+            out.total = sql::count(*total);
+        }
+        if (q.paging.offset < out.total) {
+            cached_statement st_sql(db, page_sql[form]);
+            auto& st = *st_sql;
+            bind_filter(st);
+            st.bind(4, static_cast<int64_t>(q.paging.limit));
+            st.bind(5, static_cast<int64_t>(q.paging.offset));
+            out.items.reserve(
+                static_cast<std::size_t>(std::min<std::int64_t>(q.paging.limit, out.total)));
+            while (st.executeStep())
+                out.items.push_back(read_alert(st));
+        }
+        cached_statement(db, "RELEASE alert_list")->exec();
+    } catch (...) {
+        db.tryExec("ROLLBACK TO alert_list");
+        db.tryExec("RELEASE alert_list");
+        throw;
+    }
     return out;
 }
 
 std::int64_t count_active(SQLite::Database& db, core::user_id owner) {
-    cached_statement st_sql(db,
-                            "SELECT count(*) FROM alerts WHERE user_id = ? AND status = 'active'");
+    cached_statement st_sql(db, "SELECT coalesce(sum(n), 0) FROM alert_counts "
+                                "WHERE user_id = ? AND status = 'active'");
     auto& st = *st_sql;
     st.bind(1, static_cast<int64_t>(owner));
     return sql::count(st);
@@ -218,8 +256,8 @@ std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
     sqlite3_stmt* raw = nullptr;
     int rc = sqlite3_prepare_v2(db.getHandle(),
                                 "SELECT id, user_id, symbol, target_price, direction, repeat, "
-                                "cooldown_seconds, expires_at, channels, armed_at, triggered_at "
-                                "FROM alerts WHERE status = 'active' ORDER BY id",
+                                "cooldown_seconds, expires_at, channels, armed_at, triggered_at, "
+                                "updated_at FROM alerts WHERE status = 'active' ORDER BY id",
                                 -1, &raw, nullptr);
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
     if (rc != SQLITE_OK) throw SQLite::Exception(db.getHandle(), rc);
@@ -257,6 +295,9 @@ std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
         a.channels = static_cast<core::channel>(sqlite3_column_int(raw, 8));
         a.armed_at = sqlite3_column_int64(raw, 9);
         a.triggered_at = opt_int(10);
+        a.last_fire.reset();
+        if (a.triggered_at && sqlite3_column_int64(raw, 11) <= *a.triggered_at)
+            a.last_fire = a.triggered_at;
         fn(a);
         ++count;
     }

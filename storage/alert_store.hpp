@@ -98,10 +98,13 @@ struct alert_query {
     page_request paging;
 };
 
-// A page of an owner's alerts, newest first.
+// A page of an owner's alerts, newest first, and their total, read in one
+// transaction. The total comes from the per-user counts that the schema's
+// triggers keep (alert_counts), so it costs the same for 10 alerts or 1,000.
 page<stored_alert> list(SQLite::Database& db, alert_query const& query);
 
-// How many active alerts an owner has (the per-user limit).
+// How many active alerts an owner has (the per-user limit), from the same
+// counts.
 std::int64_t count_active(SQLite::Database& db, core::user_id owner);
 
 // What the evaluator needs of an armed alert at startup: its terms, the
@@ -118,6 +121,11 @@ struct armed_alert {
     core::channel channels = core::channel::email;
     core::millis armed_at = 0;
     std::optional<core::millis> triggered_at;
+    // triggered_at when the alert's last change was that fire (record_fire()
+    // leaves updated_at equal to it; any later PATCH moves updated_at on and
+    // re-arms it afresh): a repeat-every alert is then still in the pause
+    // after that fire (core::alert_book::restore()). nullopt otherwise.
+    std::optional<core::millis> last_fire;
 };
 
 using armed_alert_fn = std::function<void(armed_alert const&)>;

@@ -150,7 +150,48 @@ CREATE TABLE feed_state (
 ) STRICT;
 )sql";
 
-constexpr std::array<std::string_view, 1> all_migrations{migration_1};
+// Migration 2: how many alerts each user has, by coin and status, kept by
+// triggers in the same statement as the change to `alerts`. A list's `total`
+// and the per-user limit of active alerts then read a handful of rows
+// instead of counting up to a thousand index entries per request; the
+// triggers make the count exact whatever writes the alert (API, fires,
+// expiries), and the initial fill makes it exact for an existing file.
+// Rows may reach n = 0 and stay: a sum over them is still right.
+constexpr std::string_view migration_2 = R"sql(
+CREATE TABLE alert_counts (
+    user_id  INTEGER NOT NULL,
+    symbol   TEXT    NOT NULL,
+    status   TEXT    NOT NULL,
+    n        INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (user_id, symbol, status)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO alert_counts (user_id, symbol, status, n)
+    SELECT user_id, symbol, status, count(*) FROM alerts GROUP BY user_id, symbol, status;
+
+CREATE TRIGGER alert_counts_insert AFTER INSERT ON alerts BEGIN
+    INSERT INTO alert_counts (user_id, symbol, status, n)
+        VALUES (NEW.user_id, NEW.symbol, NEW.status, 1)
+        ON CONFLICT (user_id, symbol, status) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER alert_counts_update AFTER UPDATE OF user_id, symbol, status ON alerts
+WHEN OLD.user_id IS NOT NEW.user_id OR OLD.symbol IS NOT NEW.symbol
+     OR OLD.status IS NOT NEW.status BEGIN
+    UPDATE alert_counts SET n = n - 1
+        WHERE user_id = OLD.user_id AND symbol = OLD.symbol AND status = OLD.status;
+    INSERT INTO alert_counts (user_id, symbol, status, n)
+        VALUES (NEW.user_id, NEW.symbol, NEW.status, 1)
+        ON CONFLICT (user_id, symbol, status) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER alert_counts_delete AFTER DELETE ON alerts BEGIN
+    UPDATE alert_counts SET n = n - 1
+        WHERE user_id = OLD.user_id AND symbol = OLD.symbol AND status = OLD.status;
+END;
+)sql";
+
+constexpr std::array<std::string_view, 2> all_migrations{migration_1, migration_2};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -34,23 +34,27 @@ void worker_pool::stop() {
     idle_.clear();
 }
 
+worker_pool::connection::connection(std::filesystem::path const& database)
+    : db(storage::open_reader(database))
+    , statements(std::make_unique<storage::statement_cache>(db)) {}
+
 worker_pool::lease::lease(worker_pool& p)
     : pool(p) {
     {
         std::lock_guard lock(pool.mutex_);
         if (!pool.idle_.empty()) {
-            db = std::move(pool.idle_.back());
+            conn = std::move(pool.idle_.back());
             pool.idle_.pop_back();
             return;
         }
     }
-    db = std::make_unique<SQLite::Database>(storage::open_reader(pool.database_));
+    conn = std::make_unique<connection>(pool.database_);
 }
 
 worker_pool::lease::~lease() {
-    if (!db) return;
+    if (!conn) return;
     std::lock_guard lock(pool.mutex_);
-    pool.idle_.push_back(std::move(db));
+    pool.idle_.push_back(std::move(conn));
 }
 
 } // namespace kryptod::daemon::api

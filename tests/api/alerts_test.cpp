@@ -284,6 +284,61 @@ BOOST_AUTO_TEST_CASE(pagination_edges_and_filters) {
     BOOST_TEST(deleted.at("items").as_array().at(0).at("status").as_string() == "deleted");
 }
 
+// The list writes its JSON by hand; every kind of alert must read back in a
+// list exactly as GET /api/alerts/{id} shows it, names with quotes,
+// backslashes, control characters and non-ASCII text included.
+BOOST_AUTO_TEST_CASE(a_listed_alert_reads_exactly_as_its_own_answer) {
+    alert_server s;
+    auto c = s.client();
+    std::vector<json::object> made;
+    made.push_back(
+        create(c, s.alice,
+               {{"symbol", "BTCUSDT"},
+                {"target_price", "65000.12345678"},
+                {"direction", "above"},
+                {"name", "say \"moon\" \\ now\n\ttab \x01 \xc3\xa9t\xc3\xa9 \xe2\x82\xbf"},
+                {"repeat", "every"},
+                {"cooldown_seconds", 120},
+                {"expires_at", "2999-01-02T03:04:05Z"},
+                {"channels", json::array{"webhook", "email"}}}));
+    made.push_back(create(c, s.alice,
+                          {{"symbol", "ethusdt"},
+                           {"target_price", 0.5},
+                           {"direction", "below"},
+                           {"channels", json::array{"webhook"}}}));
+    made.push_back(create(c, s.alice,
+                          {{"symbol", "SOLUSDT"},
+                           {"target_price", "150"},
+                           {"direction", "above"},
+                           {"name", std::string(200, 'x')}}));
+    // One fired (trigger fields set) and one disabled.
+    s.tick("SOLUSDT", "151");
+    auto const fired = wait_for(c, id_path(made[2]), s.alice, [](json::object const& a) {
+        return a.at("status").as_string() == "triggered";
+    });
+    BOOST_REQUIRE(fired.at("trigger_price").as_string() == "151");
+    BOOST_REQUIRE(c.call(bhttp::verb::patch, id_path(made[1]), R"({"status":"disabled"})", s.alice)
+                      .result_int() == 200);
+
+    auto res = c.call(bhttp::verb::get, "/api/alerts?limit=50", {}, s.alice);
+    BOOST_TEST(res.result_int() == 200);
+    BOOST_TEST(res[bhttp::field::content_type] == "application/json");
+    auto const list = json_of(res);
+    auto const& items = list.at("items").as_array();
+    BOOST_REQUIRE(items.size() == made.size());
+    BOOST_TEST(list.at("total").as_int64() == 3);
+    BOOST_TEST(list.at("limit").as_int64() == 50);
+    BOOST_TEST(list.at("offset").as_int64() == 0);
+    for (std::size_t i = 0; i < made.size(); ++i) {
+        auto const own = c.call(bhttp::verb::get, id_path(made[i]), {}, s.alice);
+        BOOST_TEST(items[made.size() - 1 - i].as_object() == json_of(own), "alert " << i);
+        // Same text too, member order included.
+        BOOST_TEST(json::serialize(items[made.size() - 1 - i]) == own.body(), "alert " << i);
+    }
+    BOOST_TEST(items[2].at("name").as_string() ==
+               "say \"moon\" \\ now\n\ttab \x01 \xc3\xa9t\xc3\xa9 \xe2\x82\xbf");
+}
+
 BOOST_AUTO_TEST_CASE(one_user_cannot_see_or_touch_another_users_alerts) {
     alert_server s;
     auto c = s.client();

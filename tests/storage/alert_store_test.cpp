@@ -281,6 +281,93 @@ BOOST_FIXTURE_TEST_CASE(notified_events_keep_channel_attempt_and_outcome, test::
     BOOST_CHECK_THROW(storage::alert_store::add_event(db, bad), SQLite::Exception);
 }
 
+// The totals of a list and the per-user active count come from counts that
+// triggers keep; after every kind of change they must equal a plain count.
+BOOST_FIXTURE_TEST_CASE(list_totals_and_active_count_follow_every_change, test::store_fixture) {
+    std::vector<core::alert> alerts;
+    for (int i = 0; i < 30; ++i) {
+        core::alert a = make_alert(i % 4 == 3 ? bob : alice, 100 + i, 1000 + i);
+        a.id = storage::alert_store::insert(db, a, i % 3 == 0 ? "ETHUSDT" : "BTCUSDT");
+        alerts.push_back(a);
+    }
+    for (int i = 0; i < 30; ++i) {
+        core::alert& a = alerts[static_cast<std::size_t>(i)];
+        if (i % 5 == 0) {
+            core::remove(a, 5000);
+            storage::alert_store::update(db, a, storage::alert_store::event_type::deleted);
+        } else if (i % 5 == 1) {
+            core::disable(a, 5000);
+            storage::alert_store::update(db, a, storage::alert_store::event_type::disabled);
+        } else if (i % 5 == 2) {
+            core::fire(a, units(1000), 6000);
+            BOOST_REQUIRE(storage::alert_store::record_fire(db, a, 5990, false, {}).has_value());
+        } else if (i % 10 == 3) {
+            a.name = "renamed"; // an update that keeps the status
+            a.updated_at = 5500;
+            storage::alert_store::update(db, a, storage::alert_store::event_type::updated);
+        }
+    }
+    // A triggered alert re-armed, a disabled one too.
+    for (int i : {2, 6}) {
+        core::alert& a = alerts[static_cast<std::size_t>(i)];
+        BOOST_REQUIRE((core::arm(a, 7000) == core::transition::applied));
+        storage::alert_store::update(db, a, storage::alert_store::event_type::armed);
+    }
+
+    auto counted = [&](core::user_id owner, std::optional<core::alert_status> status,
+                       std::optional<std::string> symbol) {
+        SQLite::Statement st(db, "SELECT count(*) FROM alerts WHERE user_id = ?1 AND "
+                                 "(?2 IS NULL AND status <> 'deleted' OR status = ?2) AND "
+                                 "(?3 IS NULL OR symbol = ?3)");
+        st.bind(1, static_cast<int64_t>(owner));
+        if (status) st.bind(2, std::string(core::to_string(*status)));
+        if (symbol) st.bind(3, *symbol);
+        st.executeStep();
+        return st.getColumn(0).getInt64();
+    };
+    std::vector<std::optional<core::alert_status>> const statuses{std::nullopt,
+                                                                  core::alert_status::active,
+                                                                  core::alert_status::triggered,
+                                                                  core::alert_status::disabled,
+                                                                  core::alert_status::deleted,
+                                                                  core::alert_status::expired};
+    std::vector<std::optional<std::string>> const symbols{std::nullopt, "BTCUSDT", "ETHUSDT",
+                                                          "SOLUSDT"};
+    for (auto owner : {alice, bob})
+        for (auto const& status : statuses)
+            for (auto const& symbol : symbols) {
+                storage::alert_store::alert_query q;
+                q.owner = owner;
+                q.status = status;
+                q.symbol = symbol;
+                q.paging = {1000, 0};
+                auto const page = storage::alert_store::list(db, q);
+                auto const want = counted(owner, status, symbol);
+                BOOST_TEST(page.total == want, "owner " << owner << " status "
+                                                        << (status ? core::to_string(*status) : "-")
+                                                        << " symbol " << symbol.value_or("-"));
+                BOOST_TEST(static_cast<std::int64_t>(page.items.size()) == want);
+            }
+    BOOST_TEST(storage::alert_store::count_active(db, alice) ==
+               counted(alice, core::alert_status::active, std::nullopt));
+    BOOST_TEST(storage::alert_store::count_active(db, bob) ==
+               counted(bob, core::alert_status::active, std::nullopt));
+    BOOST_TEST(storage::alert_store::count_active(db, alice) > 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_page_past_the_end_is_empty_with_the_total, test::store_fixture) {
+    for (int i = 0; i < 3; ++i)
+        storage::alert_store::insert(db, make_alert(alice, 100 + i, 1000 + i), "BTCUSDT");
+    storage::alert_store::alert_query q;
+    q.owner = alice;
+    q.paging = {10, 3};
+    auto const page = storage::alert_store::list(db, q);
+    BOOST_TEST(page.total == 3);
+    BOOST_TEST(page.items.empty());
+    q.paging = {2, 2};
+    BOOST_TEST(storage::alert_store::list(db, q).items.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(event_type_names_round_trip) {
     for (auto t :
          {storage::alert_store::event_type::created, storage::alert_store::event_type::triggered,

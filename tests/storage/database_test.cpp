@@ -58,6 +58,42 @@ BOOST_AUTO_TEST_CASE(migrating_from_every_earlier_version_matches_a_fresh_file) 
     }
 }
 
+// A file written before the alert counts existed gets them filled from its
+// alerts when it is migrated, and they follow later changes.
+BOOST_AUTO_TEST_CASE(migration_2_counts_the_alerts_already_there) {
+    test::temp_dir dir;
+    auto const path = dir.path / "old.db";
+    {
+        SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        migrate(db, 1);
+        db.exec("INSERT INTO users (id, email, password_hash, created_at, updated_at) "
+                "VALUES (1, 'a@example.com', 'h', 0, 0), (2, 'b@example.com', 'h', 0, 0)");
+        db.exec("INSERT INTO alerts (user_id, symbol, target_price, direction, status, "
+                "created_at, updated_at, armed_at) VALUES "
+                "(1, 'BTCUSDT', 1, 'above', 'active', 0, 0, 0), "
+                "(1, 'BTCUSDT', 2, 'above', 'active', 0, 0, 0), "
+                "(1, 'ETHUSDT', 3, 'below', 'triggered', 0, 0, 0), "
+                "(1, 'ETHUSDT', 4, 'below', 'deleted', 0, 0, 0), "
+                "(2, 'BTCUSDT', 5, 'above', 'disabled', 0, 0, 0)");
+    }
+    auto db = open_database(path);
+    auto n = [&](std::string const& where) {
+        return db.execAndGet("SELECT coalesce(sum(n), 0) FROM alert_counts WHERE " + where)
+            .getInt64();
+    };
+    BOOST_TEST(n("user_id = 1 AND status = 'active'") == 2);
+    BOOST_TEST(n("user_id = 1 AND status <> 'deleted'") == 3);
+    BOOST_TEST(n("user_id = 1 AND symbol = 'ETHUSDT'") == 2);
+    BOOST_TEST(n("user_id = 2 AND status = 'disabled'") == 1);
+    db.exec("UPDATE alerts SET status = 'active' WHERE user_id = 2");
+    db.exec("UPDATE alerts SET target_price = 9 WHERE user_id = 1"); // status unchanged
+    db.exec("DELETE FROM alerts WHERE target_price = 9 AND status = 'deleted'");
+    BOOST_TEST(n("user_id = 2 AND status = 'active'") == 1);
+    BOOST_TEST(n("user_id = 2 AND status = 'disabled'") == 0);
+    BOOST_TEST(n("user_id = 1 AND status = 'active'") == 2);
+    BOOST_TEST(n("user_id = 1") == 3);
+}
+
 BOOST_AUTO_TEST_CASE(reopening_a_current_file_changes_nothing) {
     test::temp_database t;
     t.db.exec("INSERT INTO coins (symbol, added_at) VALUES ('BTCUSDT', 1)");
