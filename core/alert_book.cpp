@@ -55,6 +55,25 @@ arm_outcome alert_book::arm(alert_terms const& terms, millis now) {
     return arm_outcome::armed;
 }
 
+arm_outcome alert_book::restore(alert_terms const& terms, millis armed_at,
+                                std::optional<millis> last_fire, millis now) {
+    auto const outcome = arm(terms, armed_at);
+    if (outcome != arm_outcome::armed || terms.repeat != repeat_mode::every || !last_fire)
+        return outcome;
+    // The state handle_hits() leaves after a fire, except that a cooldown
+    // already over is taken as over at once: the first ticks after a start
+    // must not wait for the first on_time() to fire it.
+    slot_number const n = *slots_by_id_.find(terms.id);
+    remove_from_index(n);
+    slot& s = slots_[n];
+    s.state = phase::crossing;
+    millis const cooldown_end = *last_fire + s.cooldown;
+    s.cooled = cooldown_end <= now;
+    watch_in_index(n);
+    if (!s.cooled) timers_.push(timer{cooldown_end, n, s.generation, timer_kind::cooldown_end});
+    return outcome;
+}
+
 arm_outcome alert_book::update(alert_terms const& terms, millis now) {
     disarm(terms.id);
     return arm(terms, now);

@@ -12,7 +12,8 @@
 // - repeat every: after firing it stays in the book but is disarmed until
 //   both (a) its cooldown has passed, as seen by on_time(), and (b) a tick or
 //   range has put the price strictly back on the other side of the target. A
-//   price hovering at the target therefore fires once.
+//   price hovering at the target therefore fires once. The pause survives a
+//   restart: restore() puts such an alert back still waiting for both.
 // - on_time(now) expires alerts whose expires_at <= now and ends cooldowns
 //   whose end <= now. Time-driven changes take effect only there, so the
 //   caller runs it from a periodic timer; firing itself never waits for it.
@@ -93,6 +94,19 @@ public:
     // exchange time do not fire it). Fails without change on a duplicate id,
     // a lapsed expires_at or an unknown symbol.
     arm_outcome arm(alert_terms const& terms, millis now);
+
+    // Puts back an alert that was in the book before a restart, in the state
+    // its stored history implies. With `last_fire` set and repeat every, that
+    // is the pause after that fire (SPEC §2): the alert fires again only once
+    // the price has been strictly back on the other side of its target (seen
+    // by a tick or range from now on, since where the price went before the
+    // restart is not known) and its cooldown, counted from `last_fire`, has
+    // passed as of `now` or a later on_time(). Otherwise it is arm(terms,
+    // armed_at). Trades with an exchange time before `armed_at` never fire
+    // it. Fails like arm(), with expires_at checked against `armed_at` (a
+    // lapsed alert is expired by the next on_time()).
+    arm_outcome restore(alert_terms const& terms, millis armed_at, std::optional<millis> last_fire,
+                        millis now);
 
     // Replaces the terms of an alert (PATCH): disarms it if present, then arms
     // it afresh at `now`, which also clears any cooldown in progress. On

@@ -29,7 +29,7 @@ struct fire_record {
     std::string symbol;
     core::price at;
     bool backfilled;
-    bool suppressed;
+    std::size_t suppressed; // notifications over the hourly cap
 };
 
 bool record_one(SQLite::Database& db, core::fired_alert const& f, std::uint32_t cap_per_hour,
@@ -41,33 +41,44 @@ bool record_one(SQLite::Database& db, core::fired_alert const& f, std::uint32_t 
     auto user = storage::user_store::get(db, a.owner);
     if (!user) return false;
 
-    std::vector<storage::alert_store::notification> notes;
-    // notify.max_per_user_per_hour bounds what one user can be sent; past it
-    // the fire is recorded with a `suppressed` event instead of outbox rows.
-    auto const queued =
+    // notify.max_per_user_per_hour bounds the alert notifications one user
+    // is sent. It is applied here, once, and nowhere else: the outbox rows
+    // of the hour before are the durable count (it survives a restart, and
+    // fires earlier in this transaction are in it), and a notification over
+    // the cap never becomes a row, so it costs no email. Each channel counts
+    // as one notification; one over the cap gets a `suppressed` event.
+    // Account emails are not alert rows: they neither count nor are capped.
+    auto queued =
         storage::outbox_store::count_alert_messages_since(db, a.owner, f.detected_at - 3'600'000);
-    bool const suppressed = queued >= static_cast<std::int64_t>(cap_per_hour);
-    if (!suppressed) {
-        // Everything the sender needs, fixed at fire time so a retry sends
-        // the same thing.
-        auto payload = notify::encode(
-            notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
-        if (core::has(a.channels, core::channel::email))
-            notes.push_back({core::channel::email, payload});
-        if (core::has(a.channels, core::channel::webhook) && user->webhook_url)
-            notes.push_back({core::channel::webhook, payload});
-    }
+    // Everything the sender needs, fixed at fire time so a retry sends the
+    // same thing.
+    auto const payload =
+        notify::encode(notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
+    std::vector<storage::alert_store::notification> notes;
+    std::vector<core::channel> suppressed;
+    auto const notify_by = [&](core::channel ch) {
+        if (queued < static_cast<std::int64_t>(cap_per_hour)) {
+            notes.push_back({ch, payload});
+            ++queued;
+        } else {
+            suppressed.push_back(ch);
+        }
+    };
+    if (core::has(a.channels, core::channel::email)) notify_by(core::channel::email);
+    if (core::has(a.channels, core::channel::webhook) && user->webhook_url)
+        notify_by(core::channel::webhook);
     auto outcome = storage::alert_store::record_fire(db, a, f.exchange_time, f.backfilled, notes);
     if (!outcome) return false;
-    if (suppressed) {
+    for (auto const ch : suppressed) {
         storage::alert_store::event_record e;
         e.alert = a.id;
         e.type = event_type::suppressed;
         e.time = f.detected_at;
+        e.channel = ch;
         e.outcome = "notify.max_per_user_per_hour reached";
         storage::alert_store::add_event(db, e);
     }
-    records.push_back({a.id, a.owner, stored->symbol, f.at, f.backfilled, suppressed});
+    records.push_back({a.id, a.owner, stored->symbol, f.at, f.backfilled, suppressed.size()});
     return true;
 }
 
@@ -81,8 +92,9 @@ alert_engine::alert_engine(asio::io_context& ioc, storage::writer& writer, engin
     , retry_timer_(ioc) {}
 
 storage::startup_state alert_engine::load(SQLite::Database& db) {
+    auto const now = wall_clock_now();
     auto state = storage::load_startup(
-        db, book_.symbols(), [this](storage::alert_store::armed_alert const& a) {
+        db, book_.symbols(), [this, now](storage::alert_store::armed_alert const& a) {
             core::alert_terms terms;
             terms.id = a.id;
             terms.symbol = a.symbol;
@@ -92,8 +104,10 @@ storage::startup_state alert_engine::load(SQLite::Database& db) {
             terms.cooldown = core::seconds_to_millis(a.cooldown_seconds);
             terms.expires_at = a.expires_at;
             // Armed from when it was stored as armed: older trades (a
-            // backfill after a restart) must not fire it.
-            book_.arm(terms, a.armed_at);
+            // backfill after a restart) must not fire it. A repeat-every
+            // alert that fired last goes back into that fire's pause, or a
+            // price still at its target would notify again at once.
+            book_.restore(terms, a.armed_at, a.last_fire, now);
         });
     for (auto const& coin : state.coins)
         list_coin(coin.symbol);
@@ -190,10 +204,13 @@ void alert_engine::do_flush() {
         },
         [this, batch, records](storage::status st) {
             if (st) {
-                for (auto const& r : *records)
+                for (auto const& r : *records) {
+                    stats_.suppressed += r.suppressed;
                     log::alert(log_level::info, r.id, r.owner, r.symbol, "alert fired at ",
                                r.at.to_string(), r.backfilled ? " (backfilled)" : "",
-                               r.suppressed ? "; notification suppressed by the hourly cap" : "");
+                               r.suppressed != 0 ? "; notification suppressed by the hourly cap"
+                                                 : "");
+                }
             }
             on_flushed(std::move(*batch), st, records->size());
         });

@@ -39,8 +39,10 @@ struct engine_options {
     std::chrono::milliseconds time_step{1000};
     // How long a fire commit that failed waits before it is tried again.
     std::chrono::milliseconds retry_delay{1000};
-    // notify.max_per_user_per_hour: alert notifications one user can be
-    // queued per hour; fires past it are recorded as suppressed.
+    // notify.max_per_user_per_hour: alert notifications (one per channel)
+    // one user can be queued per hour; past it they are recorded as
+    // `suppressed` events and never queued. The engine is the cap's only
+    // owner: the sender sends whatever was queued.
     std::uint32_t max_per_user_per_hour = 100;
 };
 
@@ -51,6 +53,7 @@ struct engine_stats {
     std::uint64_t dropped = 0;         // fires storage refused (alert no longer active)
     std::uint64_t commit_failures = 0; // failed fire transactions (retried)
     std::uint64_t expired = 0;         // alerts expired
+    std::uint64_t suppressed = 0;      // notifications over the per-user hourly cap
     std::size_t pending = 0;           // fires waiting for their commit
 };
 
@@ -69,8 +72,9 @@ public:
                  engine_options options = {});
 
     // Fills the book from the database before serving: coins, armed alerts
-    // (armed from their stored armed_at) and last prices. Throws like
-    // storage::load_startup().
+    // (armed from their stored armed_at; a repeat-every alert whose last
+    // change was a fire still in that fire's pause) and last prices. Throws
+    // like storage::load_startup().
     storage::startup_state load(SQLite::Database& db);
 
     // Starts the time step. Stop with stop().

@@ -254,7 +254,7 @@ std::vector<metric_family> service::impl::metric_families() const {
          {{R"(outcome="delivered")", static_cast<double>(n.delivered)},
           {R"(outcome="retried")", static_cast<double>(n.retried)},
           {R"(outcome="failed")", static_cast<double>(n.failed)},
-          {R"(outcome="suppressed")", static_cast<double>(n.suppressed)}}},
+          {R"(outcome="suppressed")", static_cast<double>(e.suppressed)}}},
         count("kryptod_feed_frames_total", "websocket frames received", f.frames),
         count("kryptod_feed_bytes_total", "websocket bytes received", f.bytes),
         count("kryptod_feed_decode_errors_total", "frames dropped as malformed or unexpected",

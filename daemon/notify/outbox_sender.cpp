@@ -16,10 +16,7 @@
 
 #include <algorithm>
 #include <future>
-#include <iterator>
 #include <random>
-#include <set>
-#include <unordered_map>
 #include <vector>
 
 namespace kryptod::daemon::notify {
@@ -28,8 +25,6 @@ namespace {
 
 using storage::outbox_store::message;
 using namespace std::chrono_literals;
-
-constexpr core::millis hour_ms = 3600 * 1000;
 
 core::millis system_now() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -42,7 +37,6 @@ core::millis system_now() {
 sender_options sender_options_from(config::notify_section const& notify) {
     sender_options o;
     o.max_attempts = static_cast<int>(notify.max_attempts);
-    o.max_per_user_per_hour = notify.max_per_user_per_hour;
     o.webhook_allow_private = notify.webhook_allow_private;
     o.retry_base = notify.retry_base;
     o.retry_max = notify.retry_max;
@@ -148,11 +142,25 @@ private:
         core::millis const t = now();
         int const limit = options().batch;
         core::millis const lease = options().lease.count();
+        // The first claim also takes over the rows a previous process
+        // claimed and never marked (killed between the server's acceptance
+        // and the mark): that process is gone, and waiting out its lease
+        // would hold those notifications back for up to `lease`. It claims
+        // as if one lease later, with no extra lease, so every row it takes
+        // is leased until t + lease as usual. A dead sender holds at most one
+        // batch (it claims the next only after its marks, the writer keeping
+        // jobs in order); retries due within the lease come along, sent early
+        // once; the rows' updated_at reads one lease ahead until they are
+        // marked. Only the first claim does this: a later one would retry,
+        // over and over, rows this sender has just failed.
+        core::millis const as_of = first_claim_ ? t + lease : t;
+        core::millis const lease_from_then = first_claim_ ? 0 : lease;
         auto claimed = run_job<std::vector<message>>(
-            [t, limit, lease](SQLite::Database& db) {
-                return storage::outbox_store::claim_due(db, t, limit, lease);
+            [as_of, limit, lease_from_then](SQLite::Database& db) {
+                return storage::outbox_store::claim_due(db, as_of, limit, lease_from_then);
             },
             "claiming due notifications");
+        if (claimed) first_claim_ = false;
         // Whatever was due by now has just been claimed (or is leased by
         // someone else); a stale time here would make sleep() spin.
         if (claimed && next_retry_ && *next_retry_ <= t) next_retry_.reset();
@@ -194,28 +202,12 @@ private:
             "returning unsent notifications");
     }
 
-    // Whether the per-user cap lets this alert notification go; counts it.
-    // The window is the hour before the row was queued, so the rule is the
-    // one a fire path that caps at enqueue applies: both agree on every row.
-    bool within_cap(message const& m, core::millis t) {
-        auto& window = sent_[m.user];
-        while (!window.empty() && *window.begin() <= t - 2 * hour_ms)
-            window.erase(window.begin());
-        auto const first = window.upper_bound(m.created_at - hour_ms);
-        auto const last = window.upper_bound(m.created_at);
-        if (static_cast<std::size_t>(std::distance(first, last)) >= options().max_per_user_per_hour)
-            return false;
-        window.insert(m.created_at);
-        return true;
-    }
-
     void deliver(message const& m) {
         core::millis const t = now();
         auto decoded = decode(m.payload);
         if (!decoded.value)
             return finish(m, {delivery_outcome::permanent, 0, decoded.error}, nullptr);
         alert_notice const* alert = std::get_if<alert_notice>(&*decoded.value);
-        if (m.alert && m.attempts == 1 && !within_cap(m, t)) return suppress(m, alert);
 
         delivery_result r;
         if (m.channel == core::channel::email)
@@ -282,31 +274,6 @@ private:
         return webhook_.post(req);
     }
 
-    void suppress(message const& m, alert_notice const* alert) {
-        core::millis const t = now();
-        core::channel const ch = m.channel;
-        core::alert_id const alert_id = *m.alert;
-        std::int64_t const id = m.id;
-        submit_write(
-            [=](SQLite::Database& db) {
-                storage::outbox_store::mark_attempt_failed(
-                    db, id, "suppressed: notify.max_per_user_per_hour reached", t, 0, t);
-                storage::alert_store::event_record ev;
-                ev.alert = alert_id;
-                ev.type = storage::alert_store::event_type::suppressed;
-                ev.time = t;
-                ev.channel = ch;
-                storage::alert_store::add_event(db, ev);
-            },
-            "recording a suppressed notification");
-        o_.suppressed_.fetch_add(1, std::memory_order_relaxed);
-        if (alert != nullptr)
-            log::alert(log_level::notice, alert_id, m.user, alert->symbol,
-                       "notify: ", core::to_string(ch),
-                       " suppressed, over notify.max_per_user_per_hour");
-        report(m, std::nullopt, true, "suppressed");
-    }
-
     void finish(message const& m, delivery_result r, alert_notice const* alert) {
         core::millis const t = now();
         bool const delivered = r.delivered();
@@ -361,8 +328,7 @@ private:
         report(m, r.outcome, final, r.detail);
     }
 
-    void report(message const& m, std::optional<delivery_outcome> outcome, bool final,
-                std::string detail) {
+    void report(message const& m, delivery_outcome outcome, bool final, std::string detail) {
         if (!options().on_attempt) return;
         attempt_report rep;
         rep.outbox_id = m.id;
@@ -380,7 +346,7 @@ private:
     smtp_client smtp_;
     webhook_client webhook_;
     std::mt19937_64 rng_;
-    std::unordered_map<core::user_id, std::multiset<core::millis>> sent_; // per-user cap window
+    bool first_claim_ = true;                  // takes over a dead predecessor's leases
     std::optional<core::millis> next_retry_;   // earliest retry this sender scheduled
     std::optional<delivery_result> smtp_down_; // the batch's unreachable server, if so
 };
@@ -442,7 +408,7 @@ void outbox_sender::stop() {
 
 sender_stats outbox_sender::stats() const {
     return {delivered_.load(std::memory_order_relaxed), retried_.load(std::memory_order_relaxed),
-            failed_.load(std::memory_order_relaxed), suppressed_.load(std::memory_order_relaxed)};
+            failed_.load(std::memory_order_relaxed)};
 }
 
 } // namespace kryptod::daemon::notify

@@ -23,17 +23,16 @@
 // without webhook_url.
 //
 // Delivery is at least once with a stable id: a crash between the server's
-// acceptance and the mark leaves the row leased; after `lease` it is claimed
-// again and sent with the same Message-ID / X-Kryptod-Delivery, so a receiver
-// sees at most one duplicate, recognisable by that id.
+// acceptance and the mark leaves the row leased; the next sender's first
+// claim takes it over at once (a restarted daemon does not wait out the
+// lease; hence one running sender per database) and sends it again with the
+// same Message-ID / X-Kryptod-Delivery, so a receiver sees at most one
+// duplicate, recognisable by that id.
 //
-// Per-user cap: an alert notification is not sent when its owner already had
-// notify.max_per_user_per_hour alert notifications queued in the hour before
-// it was queued and sent (or being sent) by this sender; it is recorded as a
-// `suppressed` event and its row ends `failed` ("suppressed"). Account emails
-// neither count nor are capped. The count is kept in memory, so it starts
-// afresh when the daemon starts; a fire path that already caps at enqueue
-// with the same rule makes this check a no-op.
+// The per-user cap (notify.max_per_user_per_hour) is not applied here: the
+// fire path applies it when it queues alert notifications (see
+// daemon/alert_engine.hpp), so every row in the outbox is meant to be sent
+// and a notification is never counted against the cap twice.
 //
 // Thread-safety: start(), notify(), reload(), stop() and stats() may be
 // called from any thread; everything else happens on the sender's thread.
@@ -66,16 +65,14 @@ struct attempt_report {
     core::channel channel = core::channel::email;
     std::optional<core::alert_id> alert;
     int attempt = 0;
-    // delivered, temporary (will be retried), permanent (given up), or
-    // nullopt when suppressed by the per-user cap.
-    std::optional<delivery_outcome> outcome;
+    // delivered, temporary (will be retried) or permanent (given up).
+    delivery_outcome outcome = delivery_outcome::delivered;
     bool final = false; // the row is now delivered or failed
     std::string detail;
 };
 
 struct sender_options {
     int max_attempts = 10;                        // notify.max_attempts
-    std::uint32_t max_per_user_per_hour = 100;    // notify.max_per_user_per_hour
     bool webhook_allow_private = false;           // notify.webhook_allow_private
     std::chrono::milliseconds retry_base{30000};  // notify.retry_base
     std::chrono::milliseconds retry_max{3600000}; // notify.retry_max
@@ -100,9 +97,8 @@ sender_options sender_options_from(config::notify_section const& notify);
 
 struct sender_stats {
     std::uint64_t delivered = 0;
-    std::uint64_t retried = 0;    // temporary failures that will be retried
-    std::uint64_t failed = 0;     // rows given up (permanent or out of attempts)
-    std::uint64_t suppressed = 0; // over the per-user cap
+    std::uint64_t retried = 0; // temporary failures that will be retried
+    std::uint64_t failed = 0;  // rows given up (permanent or out of attempts)
 };
 
 class outbox_sender {
@@ -156,7 +152,6 @@ private:
     std::atomic<std::uint64_t> delivered_{0};
     std::atomic<std::uint64_t> retried_{0};
     std::atomic<std::uint64_t> failed_{0};
-    std::atomic<std::uint64_t> suppressed_{0};
 
     std::thread thread_;
 };

@@ -1,6 +1,7 @@
 // Differential test of core/alert_book.hpp against a brute-force oracle that
 // keeps every alert in a map and scans all of them on each tick, range and
-// time step. Random arms, updates, disarms, ticks (live, replayed and skewed),
+// time step. Random arms, restores (an alert loaded at a restart, maybe in
+// the pause after a fire), updates, disarms, ticks (live, replayed and skewed),
 // ranges and time steps must yield identical fired and expired sets, step by
 // step. The seed is fixed unless KRYPTOD_SEED is set, and printed on failure;
 // KRYPTOD_OPS overrides the number of operations.
@@ -57,6 +58,20 @@ public:
         if (t.expires_at && *t.expires_at <= now) return core::arm_outcome::expired;
         alerts_[t.id] = entry{t, now};
         return core::arm_outcome::armed;
+    }
+
+    // An alert put back after a restart: a repeat-every one with a last fire
+    // is in that fire's pause, waiting to cross back and to cool down.
+    core::arm_outcome restore(core::alert_terms const& t, millis armed_at,
+                              std::optional<millis> last_fire, millis now) {
+        auto const outcome = arm(t, armed_at);
+        if (outcome != core::arm_outcome::armed || t.repeat != repeat_mode::every || !last_fire)
+            return outcome;
+        auto& e = alerts_[t.id];
+        e.state = phase::crossing;
+        e.cooldown_until = *last_fire + t.cooldown;
+        e.cooled = e.cooldown_until <= now;
+        return outcome;
     }
 
     core::arm_outcome update(core::alert_terms const& t, millis now) {
@@ -201,7 +216,17 @@ void run_differential(std::uint64_t seed, std::uint64_t ops, std::size_t max_ali
                 // Arm a new alert, or retry an existing id.
                 alert_id const id = below(20) == 0 ? some_id() : next_id++;
                 auto const t = random_terms(id);
-                BOOST_REQUIRE(book.arm(t, now) == model.arm(t, now));
+                if (below(4) == 0) {
+                    // Loaded at a restart: armed a while ago, maybe paused
+                    // by a fire before or after the cooldown's length.
+                    millis const armed_at = now - static_cast<millis>(below(5'000));
+                    std::optional<millis> last_fire;
+                    if (below(4) != 0) last_fire = now - static_cast<millis>(below(40'000));
+                    BOOST_REQUIRE(book.restore(t, armed_at, last_fire, now) ==
+                                  model.restore(t, armed_at, last_fire, now));
+                } else {
+                    BOOST_REQUIRE(book.arm(t, now) == model.arm(t, now));
+                }
             } else if (roll < 23) {
                 auto t = random_terms(some_id());
                 BOOST_REQUIRE(book.update(t, now) == model.update(t, now));

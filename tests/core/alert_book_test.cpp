@@ -249,4 +249,69 @@ BOOST_AUTO_TEST_CASE(terms_of_a_stored_alert) {
     BOOST_TEST(*t.expires_at == 77);
 }
 
+// After a restart, a repeat-every alert whose last fire was not followed by a
+// change is put back in that fire's pause: no second notification for a
+// price still at the target, even if the restart came after the cooldown.
+BOOST_FIXTURE_TEST_CASE(restore_keeps_a_repeat_every_alert_in_its_pause, book_fixture) {
+    // Fired at 5000 (cooldown 60 s, so until 65000); the daemon restarts at 10000.
+    BOOST_TEST((book.restore(terms(1, 100, direction::above, repeat_mode::every), 1000, 5000,
+                             10'000) == arm_outcome::armed));
+    BOOST_TEST(book.contains(1));
+    BOOST_TEST(!book.armed(1));
+    BOOST_TEST(tick(100, 10'100).empty()); // still at the target: no second fire
+    BOOST_TEST(tick(150, 10'200).empty());
+    BOOST_TEST(tick(99, 10'300).empty()); // back across, but cooling
+    BOOST_TEST(tick(120, 10'400).empty());
+    pass_time(64'999);
+    BOOST_TEST(tick(120, 64'999).empty());
+    pass_time(65'000); // cooldown over, and it has crossed back: armed
+    BOOST_TEST(book.armed(1));
+    BOOST_TEST(tick(101, 65'100) == ids{1});
+    BOOST_TEST(!book.armed(1)); // and paused again, as after any fire
+}
+
+BOOST_FIXTURE_TEST_CASE(restore_after_the_cooldown_still_needs_a_crossing, book_fixture) {
+    // Fired at 5000; restarted long after its cooldown: it fires as soon as
+    // the price has been back, without waiting for on_time().
+    book.restore(terms(1, 100, direction::below, repeat_mode::every), 1000, 5000, 500'000);
+    BOOST_TEST(!book.armed(1));
+    BOOST_TEST(tick(100, 500'100).empty());
+    BOOST_TEST(tick(90, 500'200).empty());
+    BOOST_TEST(tick(101, 500'300).empty()); // strictly back above
+    BOOST_TEST(book.armed(1));
+    BOOST_TEST(tick(100, 500'400) == ids{1});
+}
+
+BOOST_FIXTURE_TEST_CASE(restore_without_a_pause_is_a_plain_arm, book_fixture) {
+    // Never fired, or repeat once (re-armed by its owner): armed at once,
+    // from armed_at, so that older trades still do not fire it.
+    book.restore(terms(1, 100, direction::above, repeat_mode::every), 2000, std::nullopt, 9000);
+    book.restore(terms(2, 100, direction::above, repeat_mode::once), 2000, 1500, 9000);
+    BOOST_TEST(book.armed(1));
+    BOOST_TEST(book.armed(2));
+    fired.clear();
+    book.on_tick(core::tick{btc, p(100), 1999, true}, 9000, fired);
+    BOOST_TEST(fired.empty());
+    BOOST_TEST(tick(100, 9100) == (ids{1, 2}));
+    // Refusals are arm()'s, with expiry judged at armed_at.
+    auto lapsed = terms(3, 100, direction::above, repeat_mode::every);
+    lapsed.expires_at = 2000;
+    BOOST_TEST((book.restore(lapsed, 2000, 1000, 9000) == arm_outcome::expired));
+    BOOST_TEST((book.restore(terms(1, 100, direction::above, repeat_mode::every), 2000, 1000,
+                             9000) == arm_outcome::duplicate));
+    BOOST_TEST(!book.contains(3));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_restored_pause_ends_with_its_alert, book_fixture) {
+    // Disarmed (or updated) while paused, nothing of the pause is left: no
+    // stale watcher fires it, and an update arms it afresh.
+    book.restore(terms(1, 100, direction::above, repeat_mode::every), 1000, 5000, 6000);
+    BOOST_TEST(book.disarm(1));
+    BOOST_TEST(book.index().size() == 0u);
+    book.restore(terms(1, 100, direction::above, repeat_mode::every), 1000, 5000, 6000);
+    BOOST_TEST((book.update(terms(1, 100, direction::above, repeat_mode::every), 7000) ==
+                arm_outcome::armed));
+    BOOST_TEST(tick(100, 7100) == ids{1});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,18 @@
 //                                  aggTrades at RATE frames per second
 //   cut | stall | shutdown         the faults of binance_test_server
 //   throttle N SECONDS             the next N REST requests answer 429
+//   requests                       prints `REQUESTS <n>`, then the target of
+//                                  every REST request received so far, one
+//                                  a line, oldest first
+//   hostile KIND COUNT [SIZE]      sends COUNT hostile frames of about SIZE
+//                                  bytes (default 1024) to every session:
+//                                  KIND is json (broken JSON), huge (numbers
+//                                  out of every range), missing (aggTrades
+//                                  without price or time), binary, utf8
+//                                  (invalid UTF-8 text), oversized (SIZE
+//                                  bytes of a valid-looking frame) or mixed
+//                                  (json, huge, missing and binary in turn);
+//                                  prints `HOSTILE <count>` once queued
 // Options: --ping-interval-ms N (default 20000), --pong-timeout-ms N
 // (default 10000). Exits at end of input or on SIGTERM.
 #include "../binance_test_server.hpp"
@@ -20,6 +32,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -92,6 +105,66 @@ struct replay : std::enable_shared_from_this<replay> {
     }
 };
 
+// One hostile frame of `kind` padded to about `size` bytes; `binary` tells
+// how to send it. Empty for an unknown kind.
+std::string hostile_frame(std::string const& kind, std::size_t i, std::size_t size, bool& binary) {
+    binary = false;
+    std::string const pad(size > 160 ? size - 160 : 0, 'x');
+    std::string const tail = R"("}})";
+    if (kind == "json")
+        return R"({"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","s":"BTCUSDT","p":")" + pad +
+               std::to_string(i);
+    if (kind == "huge")
+        return R"({"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","s":"BTCUSDT","a":1e999,)"
+               R"("p":"99999999999999999999999999999.123456789","q":"1","T":)" +
+               std::string(40, '9') + R"(,"m":true,"pad":")" + pad + tail;
+    if (kind == "missing")
+        return R"({"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","s":"BTCUSDT","a":)" +
+               std::to_string(i) + R"(,"pad":")" + pad + tail;
+    if (kind == "binary") {
+        binary = true;
+        std::string b(std::max<std::size_t>(size, 1), '\0');
+        for (std::size_t k = 0; k < b.size(); ++k)
+            b[k] = static_cast<char>((k * 131 + i) & 0xff);
+        return b;
+    }
+    if (kind == "utf8") return "{\"e\":\"\xff\xfe\xc3\x28\",\"pad\":\"" + pad + "\"}";
+    if (kind == "oversized")
+        return R"({"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","s":"BTCUSDT","p":"1","x":")" +
+               std::string(size, '7') + tail;
+    if (kind == "mixed") {
+        static char const* const kinds[] = {"json", "huge", "missing", "binary"};
+        return hostile_frame(kinds[i % 4], i, size, binary);
+    }
+    return {};
+}
+
+void hostile(binance_test_server& server, std::string const& kind, std::size_t count,
+             std::size_t size) {
+    // Text frames go out in batches through send_bulk(): one buffer per
+    // batch keeps a long stream cheap for this process.
+    std::vector<std::string> batch;
+    for (std::size_t i = 0; i < count; ++i) {
+        bool binary = false;
+        auto frame = hostile_frame(kind, i, size, binary);
+        if (frame.empty()) {
+            std::cerr << "binance_test_server: unknown hostile kind `" << kind << "`" << std::endl;
+            return;
+        }
+        if (binary) {
+            server.send_raw(frame, true);
+            continue;
+        }
+        batch.push_back(std::move(frame));
+        if (batch.size() == 256) {
+            server.send_bulk(batch);
+            batch.clear();
+        }
+    }
+    if (!batch.empty()) server.send_bulk(batch);
+    std::cout << "HOSTILE " << count << std::endl;
+}
+
 void command(net::io_context& ioc, binance_test_server& server, std::string const& line) {
     std::istringstream in(line);
     std::string verb;
@@ -119,6 +192,17 @@ void command(net::io_context& ioc, binance_test_server& server, std::string cons
         unsigned n = 0, seconds = 0;
         in >> n >> seconds;
         server.throttle_rest(n, seconds);
+    } else if (verb == "requests") {
+        auto const& targets = server.rest_requests();
+        std::cout << "REQUESTS " << targets.size() << "\n";
+        for (auto const& t : targets)
+            std::cout << t << "\n";
+        std::cout.flush();
+    } else if (verb == "hostile") {
+        std::string kind;
+        std::size_t count = 0, size = 1024;
+        in >> kind >> count >> size;
+        hostile(server, kind, count, size);
     } else if (!verb.empty()) {
         std::cerr << "binance_test_server: unknown command `" << verb << "`" << std::endl;
     }
