@@ -4,6 +4,7 @@
 #include "daemon/alert_engine.hpp"
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/alerts.hpp"
+#include "daemon/api/openapi.hpp"
 #include "daemon/api/users.hpp"
 #include "daemon/feed/market_feed.hpp"
 #include "daemon/feed_sink.hpp"
@@ -303,6 +304,7 @@ http::router service::impl::routes() {
     api::add_user_routes(r, accounts);
     api::add_alert_routes(r, accounts, *engine,
                           {cfg.alerts.max_active_per_user, [this] { follow_coin_list(); }});
+    api::add_openapi_route(r); // last: it checks the document against every route above
     r.observe([this](std::string_view route, http::verb method, unsigned status) {
         metrics.record_request(route, http::bhttp::to_string(method), status);
     });
