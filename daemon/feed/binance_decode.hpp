@@ -86,8 +86,9 @@ public:
     // buffer first.
     decoded_frame const& decode(std::string_view frame, core::symbol_table const& symbols) noexcept;
 
-    // The simdjson implementation compiled in ("haswell", "fallback"), for
-    // logs and benchmarks.
+    // The simdjson implementations decoding runs on, for logs and
+    // benchmarks: stage 1 as dispatched at run time and stage 2 as compiled
+    // in, e.g. "haswell stage 1, fallback stage 2".
     std::string_view engine_name() const noexcept;
 
 private:

@@ -3,9 +3,12 @@
 // one Binance connection, as in Beast's async-ssl websocket client.
 //
 // Deadlines: the TCP stream's expiry covers resolve-to-TLS; Beast's
-// websocket timeouts cover the handshake (connect_timeout) and the idle
-// period (stale_after, with keep-alive pings at half of it). Nothing throws
-// out of a handler: every error arrives as an error_code and ends in fail().
+// websocket timeout covers the handshake (connect_timeout); the idle period
+// (stale_after, with a keep-alive ping at half of it) is watched by
+// idle_timer_, which compares the time of the last frame heard with the
+// clock, so reading a frame costs one clock read and no timer operation.
+// Nothing throws out of a handler: every error arrives as an error_code and
+// ends in fail() or finish().
 #include "daemon/feed/binance_feed.hpp"
 
 #include "daemon/log.hpp"
@@ -28,6 +31,7 @@ binance_feed::binance_feed(net::io_context& ioc, net::ssl::context& ssl, endpoin
     : ioc_(ioc)
     , resolver_(ioc)
     , rate_timer_(ioc)
+    , idle_timer_(ioc)
     , where_(std::move(where))
     , options_(options)
     , symbols_(symbols)
@@ -98,10 +102,14 @@ void binance_feed::configure_websocket() {
     lowest_layer().expires_never();
     websocket::stream_base::timeout t{};
     t.handshake_timeout = options_.connect_timeout;
-    t.idle_timeout = options_.stale_after;
-    t.keep_alive_pings = true;
+    t.idle_timeout = websocket::stream_base::none(); // idle_timer_'s job, see the top
+    t.keep_alive_pings = false;
     auto const apply = [&](auto& ws) {
         ws.set_option(t);
+        // Pings and pongs count as signs of life, as frames do.
+        ws.control_callback([weak = weak_from_this()](websocket::frame_type, beast::string_view) {
+            if (auto self = weak.lock()) self->last_heard_ = std::chrono::steady_clock::now();
+        });
         ws.read_message_max(options_.read_message_max);
         ws.auto_fragment(false);
         ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
@@ -122,8 +130,41 @@ void binance_feed::on_handshake(beast::error_code ec) {
     }
     connected_ = true;
     connected_at_ = std::chrono::steady_clock::now();
+    last_heard_ = connected_at_;
+    pinged_after_ = {}; // no ping yet for this silence
+    arm_idle_timer(last_heard_ + options_.stale_after / 2);
     if (auto owner = owner_.lock()) owner->on_connected(*this);
     do_read();
+    do_write();
+}
+
+void binance_feed::arm_idle_timer(std::chrono::steady_clock::time_point at) {
+    idle_timer_.expires_at(at);
+    idle_timer_.async_wait(
+        beast::bind_front_handler(&binance_feed::on_idle_timer, shared_from_this()));
+}
+
+void binance_feed::on_idle_timer(beast::error_code ec) {
+    if (ec || ended_ || stopping_) return;
+    auto const silence = std::chrono::steady_clock::now() - last_heard_;
+    if (silence >= options_.stale_after)
+        return finish("stale: nothing received for " +
+                      std::to_string(options_.stale_after.count()) + " ms");
+    if (silence < options_.stale_after / 2)
+        return arm_idle_timer(last_heard_ + options_.stale_after / 2);
+    // Quiet for half the limit: one ping per silence, whose pong (or any
+    // frame) moves last_heard_ on.
+    if (pinged_after_ != last_heard_) {
+        pinged_after_ = last_heard_;
+        ping_due_ = true;
+        do_write();
+    }
+    arm_idle_timer(last_heard_ + options_.stale_after);
+}
+
+void binance_feed::on_ping(beast::error_code ec) {
+    writing_ = false;
+    if (ec) return fail(ec, "ping");
     do_write();
 }
 
@@ -137,6 +178,7 @@ void binance_feed::do_read() {
 
 void binance_feed::on_read(beast::error_code ec, std::size_t bytes) {
     if (ec) return fail(ec, "read");
+    last_heard_ = std::chrono::steady_clock::now();
     auto owner = owner_.lock();
     if (!owner) return stop();
     bool const text = tls_ ? tls_->got_text() : plain_->got_text();
@@ -208,7 +250,20 @@ bool binance_feed::enqueue(std::string_view method, std::vector<std::string> con
 }
 
 void binance_feed::do_write() {
-    if (writing_ || rate_waiting_ || queue_.empty() || !connected_ || stopping_ || ended_) return;
+    if (writing_ || !connected_ || stopping_ || ended_) return;
+    if (ping_due_) {
+        // Keep-alive pings are not JSON requests: they skip the rate limit
+        // but, like every write, wait for the one write slot.
+        ping_due_ = false;
+        writing_ = true;
+        auto handler = beast::bind_front_handler(&binance_feed::on_ping, shared_from_this());
+        if (tls_)
+            tls_->async_ping({}, std::move(handler));
+        else
+            plain_->async_ping({}, std::move(handler));
+        return;
+    }
+    if (rate_waiting_ || queue_.empty()) return;
     auto const now = std::chrono::steady_clock::now();
     while (!sent_times_.empty() && now - sent_times_.front() >= std::chrono::seconds(1))
         sent_times_.pop_front();
@@ -254,6 +309,7 @@ void binance_feed::stop() {
     if (stopping_ || ended_) return;
     stopping_ = true;
     rate_timer_.cancel();
+    idle_timer_.cancel();
     resolver_.cancel();
     if (connected_) {
         auto handler = beast::bind_front_handler(&binance_feed::on_close, shared_from_this());
@@ -283,11 +339,7 @@ void binance_feed::fail(beast::error_code ec, char const* what) {
     if (ended_) return;
     if (stopping_ && (ec == net::error::operation_aborted || ec == websocket::error::closed))
         return finish("stopped");
-    std::string reason = std::string(what) + ": " + ec.message();
-    if (ec == beast::error::timeout && connected_)
-        reason =
-            "stale: nothing received for " + std::to_string(options_.stale_after.count()) + " ms";
-    finish(reason);
+    finish(std::string(what) + ": " + ec.message());
 }
 
 void binance_feed::finish(std::string const& reason) {
@@ -295,6 +347,7 @@ void binance_feed::finish(std::string const& reason) {
     ended_ = true;
     connected_ = false;
     rate_timer_.cancel();
+    idle_timer_.cancel();
     beast::error_code ignored;
     lowest_layer().socket().close(ignored);
     queue_.clear();

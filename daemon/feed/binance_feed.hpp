@@ -6,9 +6,13 @@
 // Invariants:
 // - one read is always pending once connected, so the server's pings are
 //   answered (Beast answers them inside the read);
-// - the connection pings the server at stale_after/2 and is closed when it
-//   has received nothing for stale_after (Beast's idle timeout), so a silent
-//   stall ends within stale_after;
+// - the connection pings the server once it has heard nothing for
+//   stale_after/2 and is closed when it has heard nothing (no frame, ping or
+//   pong) for stale_after, so a silent stall ends within stale_after. This is
+//   kept by one timer of its own that fires about twice per stale_after, not
+//   by Beast's idle timeout, which re-arms a timer (a timerfd system call and
+//   a cancelled wait) for every frame read: at high frame rates that cost
+//   more than decoding the frame;
 // - JSON requests leave through a queue, one write at a time, at most
 //   control_messages_per_second in any one-second window; the queue is
 //   bounded (max_queued_requests) and each request carries a unique id that
@@ -114,6 +118,9 @@ private:
     void do_write();
     void on_write(boost::beast::error_code ec, std::size_t bytes);
     void on_rate_timer(boost::beast::error_code ec);
+    void arm_idle_timer(std::chrono::steady_clock::time_point at);
+    void on_idle_timer(boost::beast::error_code ec);
+    void on_ping(boost::beast::error_code ec);
     void on_close(boost::beast::error_code ec);
     void handle_reply(decoded_frame const& frame);
     void fail(boost::beast::error_code ec, char const* what);
@@ -125,6 +132,7 @@ private:
     std::unique_ptr<tls_ws> tls_;
     boost::beast::flat_buffer buffer_;
     boost::asio::steady_timer rate_timer_;
+    boost::asio::steady_timer idle_timer_;
     endpoint where_;
     feed_options options_;
     core::symbol_table const& symbols_;
@@ -137,6 +145,9 @@ private:
     std::deque<std::chrono::steady_clock::time_point> sent_times_;
     std::uint64_t next_id_ = 1;
     bool writing_ = false;
+    bool ping_due_ = false; // a keep-alive ping waits for the write slot
+    std::chrono::steady_clock::time_point last_heard_{};   // last frame, ping or pong
+    std::chrono::steady_clock::time_point pinged_after_{}; // last_heard_ when we last pinged
     bool rate_waiting_ = false;
     bool connected_ = false;
     bool stopping_ = false;

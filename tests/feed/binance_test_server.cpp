@@ -473,6 +473,15 @@ void binance_test_server::send_raw(std::string const& frame, bool binary) {
 }
 
 void binance_test_server::send_bulk(std::vector<std::string> const& frames) {
+    send_encoded(encode_frames(frames));
+}
+
+void binance_test_server::send_encoded(std::shared_ptr<std::string const> wire) {
+    state_->each_session([&](ws_session& s) { s.send_encoded(wire); });
+}
+
+std::shared_ptr<std::string const>
+binance_test_server::encode_frames(std::vector<std::string> const& frames) {
     // RFC 6455 framing, server side: FIN + text opcode, no mask.
     auto wire = std::make_shared<std::string>();
     std::size_t total = 0;
@@ -495,8 +504,7 @@ void binance_test_server::send_bulk(std::vector<std::string> const& frames) {
         }
         wire->append(f);
     }
-    std::shared_ptr<std::string const> const shared = std::move(wire);
-    state_->each_session([&](ws_session& s) { s.send_encoded(shared); });
+    return wire;
 }
 
 void binance_test_server::announce_shutdown() {

@@ -60,8 +60,15 @@ public:
 
     // Sends a frame as is to every session (text, or binary).
     void send_raw(std::string const& frame, bool binary = false);
-    // Queues pre-encoded frames to every session in one go (benchmarks).
+    // Queues text frames to every session in one write, as websocket frames
+    // encoded here (benchmarks): send_encoded(encode_frames(frames)).
     void send_bulk(std::vector<std::string> const& frames);
+    // Text frames as they travel from a server: RFC 6455 framing, FIN, no mask.
+    // Thread-safe (touches no server state), so benchmarks encode ahead of time.
+    static std::shared_ptr<std::string const> encode_frames(std::vector<std::string> const& frames);
+    // Queues bytes from encode_frames() to every session, written to each
+    // socket as they are, in one write.
+    void send_encoded(std::shared_ptr<std::string const> wire);
     // Sends {"e":"serverShutdown"} to every session.
     void announce_shutdown();
     // Closes every websocket connection abruptly (no close frame).
