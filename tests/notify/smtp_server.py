@@ -4,6 +4,7 @@
 Run with Debian's /usr/bin/python3 (python3-aiosmtpd):
 
     smtp_server.py --dir DIR [--port N] [--starttls CERT KEY] [--no-store]
+                   [--hold-message K [--hold-seconds S]]
 
 It listens on 127.0.0.1 (port 0: any free port), prints `READY <port>` on
 stdout once it accepts connections, and writes:
@@ -21,6 +22,12 @@ Failures on demand:
 - a file DIR/mode holding `<code> <count>` (code 451 or 550; count -1 for
   ever) makes the next <count> messages end with that code after DATA. The
   server reads and deletes the file at the next MAIL command.
+
+A crash window on demand: with --hold-message K, the K-th message (counting
+every message that reached the end of DATA, from 1) is stored as usual, then
+the server prints `HELD <seq>` on stdout and keeps the client waiting for its
+`250` for S seconds (default 60): a client killed meanwhile has had its
+message accepted without ever learning it.
 """
 import argparse
 import asyncio
@@ -33,9 +40,11 @@ from aiosmtpd.smtp import SMTP
 
 
 class Recorder:
-    def __init__(self, directory, store):
+    def __init__(self, directory, store, hold_message=0, hold_seconds=60.0):
         self.directory = directory
         self.store = store
+        self.hold_message = hold_message
+        self.hold_seconds = hold_seconds
         self.seq = 0
         self.fail_code = None
         self.fail_count = 0
@@ -100,6 +109,9 @@ class Recorder:
             with open(name + ".tmp", "w") as f:
                 json.dump(record, f)
             os.rename(name + ".tmp", name)
+        if self.seq == self.hold_message:
+            print("HELD %d" % self.seq, flush=True)
+            await asyncio.sleep(self.hold_seconds)
         return "250 OK queued"
 
 
@@ -123,9 +135,11 @@ async def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--no-store", action="store_true")
+    parser.add_argument("--hold-message", type=int, default=0, metavar="K")
+    parser.add_argument("--hold-seconds", type=float, default=60.0, metavar="S")
     args = parser.parse_args()
 
-    recorder = Recorder(args.dir, not args.no_store)
+    recorder = Recorder(args.dir, not args.no_store, args.hold_message, args.hold_seconds)
     tls = None
     if args.starttls:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
