@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <stdexcept>
+#include <string>
 
 namespace kryptod::http {
 
@@ -18,6 +19,28 @@ std::string to_hex(unsigned char const* data, std::size_t size) {
     sodium_bin2hex(out.data(), out.size(), data, size);
     out.pop_back();
     return out;
+}
+
+std::string to_base64(unsigned char const* data, std::size_t size) {
+    constexpr int variant = sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
+    std::string out(sodium_base64_ENCODED_LEN(size, variant), '\0');
+    sodium_bin2base64(out.data(), out.size(), data, size, variant);
+    out.pop_back();
+    return out;
+}
+
+// A PHC string of `cost` with a random salt and a random digest: verifying
+// any password against it costs exactly one argon2id of that cost and never
+// matches. Written directly rather than hashed, so that start-up does not
+// spend an argon2id (over 100 ms at the interactive cost) on it.
+std::string unmatchable_hash(password_cost cost) {
+    unsigned char salt[crypto_pwhash_argon2id_SALTBYTES];
+    unsigned char digest[32];
+    randombytes_buf(salt, sizeof salt);
+    randombytes_buf(digest, sizeof digest);
+    return "$argon2id$v=19$m=" + std::to_string(cost.mem_limit / 1024) +
+           ",t=" + std::to_string(cost.ops_limit) + ",p=1$" + to_base64(salt, sizeof salt) + "$" +
+           to_base64(digest, sizeof digest);
 }
 
 } // namespace
@@ -37,7 +60,7 @@ password_hasher::password_hasher(password_cost cost)
     if (cost.ops_limit < crypto_pwhash_argon2id_OPSLIMIT_MIN ||
         cost.mem_limit < crypto_pwhash_argon2id_MEMLIMIT_MIN)
         throw std::invalid_argument("argon2id cost below the minimum (ops 1, memory 8 KiB)");
-    dummy_hash_ = hash(random_hex(16));
+    dummy_hash_ = unmatchable_hash(cost);
 }
 
 std::string password_hasher::hash(std::string_view password) const {

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <set>
 
 using namespace kryptod::http;
@@ -38,6 +40,27 @@ BOOST_AUTO_TEST_CASE(malformed_hashes_never_match) {
     BOOST_TEST(!hasher.verify(std::string("$argon2id$\0", 11), "x"));
     BOOST_TEST(!hasher.verify(std::string(1000, '$'), "x"));
     BOOST_TEST(!hasher.verify_dummy("anything"));
+}
+
+// An unknown email must cost as much as a wrong password: the dummy hash is a
+// real argon2id string of the hasher's cost, so verify_dummy runs a whole
+// argon2id. A malformed dummy would return in microseconds; the bound leaves
+// a factor of four for scheduling noise.
+BOOST_AUTO_TEST_CASE(dummy_verify_costs_a_real_verify) {
+    password_hasher hasher({3, 32 * 1024 * 1024});
+    auto const stored = hasher.hash("pa55word!");
+    auto const time = [](auto&& f) {
+        auto best = std::chrono::steady_clock::duration::max();
+        for (int i = 0; i < 3; ++i) {
+            auto const start = std::chrono::steady_clock::now();
+            f();
+            best = std::min(best, std::chrono::steady_clock::now() - start);
+        }
+        return best;
+    };
+    auto const real = time([&] { BOOST_TEST(!hasher.verify(stored, "wrong")); });
+    auto const dummy = time([&] { BOOST_TEST(!hasher.verify_dummy("pa55word!")); });
+    BOOST_TEST(dummy * 4 > real);
 }
 
 BOOST_AUTO_TEST_CASE(cost_below_minimum_is_refused) {
