@@ -203,6 +203,7 @@ void alert_engine::do_flush() {
                 record_one(db, f, cap, *records);
         },
         [this, batch, records](storage::status st) {
+            in_flight_ -= batch->size();
             if (st) {
                 for (auto const& r : *records) {
                     stats_.suppressed += r.suppressed;
@@ -214,7 +215,10 @@ void alert_engine::do_flush() {
             }
             on_flushed(std::move(*batch), st, records->size());
         });
-    if (!s) on_flushed(std::move(*batch), s, 0);
+    if (s)
+        in_flight_ += batch->size();
+    else
+        on_flushed(std::move(*batch), s, 0);
 }
 
 void alert_engine::on_flushed(std::vector<core::fired_alert> batch, storage::status s,

@@ -111,6 +111,14 @@ public:
     core::alert_book const& book() const noexcept { return book_; }
     engine_stats stats() const;
 
+    // Fires detected but not yet known to be durable: waiting for their
+    // transaction, or in one the writer has not answered. While any exists
+    // the feed position must not be stored past their trades, or a crash
+    // followed by a restart would backfill from after them and lose them.
+    std::size_t unconfirmed_fires() const noexcept { return pending_.size() + in_flight_; }
+    // Of those, the fires in a transaction the writer has not answered yet.
+    std::size_t committing_fires() const noexcept { return in_flight_; }
+
 private:
     void queue_fires(std::size_t count);
     void do_flush();
@@ -127,6 +135,7 @@ private:
     std::vector<core::fired_alert> pending_; // fires waiting for a commit
     std::vector<core::alert_id> expired_;    // scratch for one time step
     std::vector<bool> listed_;               // by symbol id
+    std::size_t in_flight_ = 0;              // fires in a submitted transaction
     bool flush_scheduled_ = false;
     bool stopped_ = false;
     boost::asio::steady_timer time_timer_;

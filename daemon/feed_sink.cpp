@@ -75,9 +75,13 @@ void feed_sink::flush() {
     std::vector<core::symbol_id> moved; // coins whose position is in this write
     std::vector<storage::sample_store::sample> samples = std::move(closed_);
     closed_.clear();
+    // The writer runs jobs in order, but a fire transaction that fails is
+    // retried later, after this job: positions wait until every fire is
+    // durable, so a restart never backfills from beyond an unrecorded fire.
+    bool const fires_durable = engine_.unconfirmed_fires() == 0;
     for (core::symbol_id id = 0; id < coins_.size(); ++id) {
         auto& c = coins_[id];
-        if (c.position_dirty) {
+        if (c.position_dirty && fires_durable) {
             positions.push_back({std::string(engine_.book().symbols().name(id)), c.last_id,
                                  c.last_time, c.last_price});
             c.position_dirty = false;

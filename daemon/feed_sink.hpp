@@ -6,7 +6,9 @@
 // written by one writer job per second, not per trade.
 //
 // Invariants: the position stored for a coin never runs ahead of what the
-// engine has evaluated (it is taken after the trade was evaluated); a sample
+// engine has evaluated (it is taken after the trade was evaluated) nor of the
+// fires it has durably recorded (positions are not written while a fire
+// awaits its commit or its retry); a sample
 // row is the minute's open/high/low/close of the trades seen, written again
 // while the minute is open and once more when it closes.
 //

@@ -247,6 +247,11 @@ std::vector<metric_family> service::impl::metric_families() const {
          one(static_cast<double>(e.fired))},
         {"kryptod_alerts_fire_commits_total", "alert fires durably recorded", "counter",
          one(static_cast<double>(e.committed))},
+        {"kryptod_alerts_fire_commit_failures_total",
+         "fire transactions that failed (their fires are retried)", "counter",
+         one(static_cast<double>(e.commit_failures))},
+        {"kryptod_alerts_fires_unrecorded", "fires detected and not yet durably recorded", "gauge",
+         one(static_cast<double>(engine->unconfirmed_fires()))},
         {"kryptod_alerts_expired_total", "alerts expired", "counter",
          one(static_cast<double>(e.expired))},
         {"kryptod_notifications_total",
@@ -397,7 +402,6 @@ void service::impl::begin_stop() {
     sd::stopping();
     listener->stop();
     market->stop();
-    trades->stop();
     engine->stop();
     retention_timer.cancel();
     status_timer.cancel();
@@ -405,10 +409,16 @@ void service::impl::begin_stop() {
     on_drain_tick({});
 }
 
-// Polls until every session has finished its answer, or the deadline passes.
+// Polls until every session has finished its answer and the writer has
+// answered every fire transaction, or the deadline passes; then stores the
+// feed positions (the writer commits that last job as it stops), unless a
+// fire is still not durable (its retry ended with stop()): then the stored
+// positions stay behind it and the next start backfills it.
 void service::impl::on_drain_tick(boost::system::error_code ec) {
     if (ec) return;
-    if (listener->active_sessions() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+    if ((listener->active_sessions() == 0 && engine->committing_fires() == 0) ||
+        std::chrono::steady_clock::now() >= drain_deadline) {
+        trades->stop();
         signals.cancel();
         watchdog_timer.cancel();
         ioc.stop();

@@ -13,6 +13,8 @@
 #include <SQLiteCpp/Database.h>
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+
 using namespace kryptod::test;
 namespace storage = kryptod::storage;
 
@@ -234,6 +236,52 @@ BOOST_AUTO_TEST_CASE(sigkill_then_restart_replays_without_double_fires) {
     BOOST_TEST(h.events(e102, "triggered").size() == 1u);
     BOOST_TEST(h.alert(e102).at("status").as_string() == "active");
     never_fired(h, {a200, b50});
+}
+
+// A fire whose transaction fails is retried; meanwhile the feed moves on. The
+// stored position must not pass the unrecorded fire's trade, or a crash
+// followed by a restart would backfill from after it and the alert would
+// never fire. The fault is a trigger refusing `triggered` events, added to
+// the database under the running daemon.
+BOOST_AUTO_TEST_CASE(an_unrecorded_fire_holds_the_position_back) {
+    daemon_harness h;
+    start_at_100(h);
+    auto const a101 = h.create_alert(alert_body("101", "above"));
+    auto const before = persisted_position(h);
+    {
+        SQLite::Database db(h.db.string(), SQLite::OPEN_READWRITE);
+        db.setBusyTimeout(5000);
+        db.exec("CREATE TRIGGER refuse_fires BEFORE INSERT ON alert_events "
+                "WHEN NEW.type = 'triggered' BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+    }
+    auto const fired_at = h.trade("101.5");
+    BOOST_REQUIRE(eventually(
+        [&] { return h.metric("kryptod_alerts_fire_commit_failures_total") >= 1; }, 10s));
+    auto const later = h.trade("100.2");
+    BOOST_REQUIRE(h.sees_price("100.2"));
+    // Two flush periods pass with the fire still unrecorded.
+    std::this_thread::sleep_for(2500ms);
+    BOOST_TEST(h.alert(a101).at("status").as_string() == "active");
+    auto const stored = persisted_position(h);
+    BOOST_REQUIRE(stored.has_value());
+    BOOST_TEST(*stored < fired_at);
+    BOOST_TEST((stored == before));
+
+    h.kill();
+    {
+        SQLite::Database db(h.db.string(), SQLite::OPEN_READWRITE);
+        db.exec("DROP TRIGGER refuse_fires");
+    }
+    auto const asked = h.rest_requests().size();
+    h.start();
+    BOOST_REQUIRE(
+        eventually([&] { return h.alert(a101).at("status").as_string() == "triggered"; }));
+    fired_once(h, {a101}, {"101.5"}, true);
+    auto const from = backfill_from_ids(h, asked);
+    BOOST_REQUIRE(!from.empty());
+    BOOST_TEST(from.front() == *stored + 1);
+    BOOST_TEST(from.front() <= fired_at);
+    (void)later;
 }
 
 BOOST_AUTO_TEST_SUITE_END()
