@@ -10,6 +10,7 @@
 #include "http_client.hpp"
 #include "storage/database.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <boost/asio.hpp>
@@ -25,11 +26,8 @@
 
 namespace kryptod::test {
 
-inline std::filesystem::path make_temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "kryptod-api-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return tmpl;
-}
+using test_support::make_temp_dir;
+using test_support::temp_dir;
 
 inline daemon::api::account_settings test_settings() {
     daemon::api::account_settings s;
@@ -40,7 +38,7 @@ inline daemon::api::account_settings test_settings() {
 }
 
 struct account_server {
-    std::filesystem::path dir = make_temp_dir();
+    std::filesystem::path dir = make_temp_dir("kryptod-api");
     std::filesystem::path db_path = dir / "kryptod.db";
     std::string secret = std::string(32, 'a') + std::string(32, 'b');
     boost::asio::io_context ioc;

@@ -30,6 +30,7 @@
 #include "storage/feed_state_store.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <boost/asio.hpp>
@@ -231,10 +232,7 @@ struct server {
     unsigned short port = 0;
 
     server() {
-        std::string tmpl =
-            (std::filesystem::temp_directory_path() / "kryptod-api-bench-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        dir = tmpl;
+        dir = kryptod::test_support::make_temp_dir("kryptod-api-bench");
         // The daemon logs each created alert; here they go to a file, so the
         // cost is the daemon's without flooding the terminal.
         log_fd = ::open((dir / "kryptod.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);

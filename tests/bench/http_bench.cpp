@@ -20,6 +20,7 @@
 #include "storage/database.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -107,10 +108,7 @@ struct server {
     unsigned short port = 0;
 
     server() {
-        std::string tmpl =
-            (std::filesystem::temp_directory_path() / "kryptod-bench-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        dir = tmpl;
+        dir = kryptod::test_support::make_temp_dir("kryptod-bench");
         auto path = dir / "kryptod.db";
         writer = std::make_unique<kryptod::storage::writer>(
             kryptod::storage::open_database(path),

@@ -15,6 +15,7 @@
 #include "storage/database.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 
@@ -56,18 +57,10 @@ double percentile(std::vector<double> v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        // Next to the build, not in a tmpfs: fsync must reach a real disk.
-        std::string tmpl = (std::filesystem::current_path() / "kryptod-bench-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
+// Next to the build, not in a tmpfs: fsync must reach a real disk.
+struct bench_dir : kryptod::test_support::temp_dir {
+    bench_dir()
+        : kryptod::test_support::temp_dir("kryptod-bench", std::filesystem::current_path()) {}
 };
 
 core::user_id seed_user(SQLite::Database& db) {
@@ -256,7 +249,7 @@ int main() {
         if (char const* env = std::getenv("KRYPTOD_BENCH_SECONDS")) seconds = std::atof(env);
         if (seconds <= 0) seconds = 3;
 
-        temp_dir dir;
+        bench_dir dir;
         create_figures const c = bench_creates(dir.path / "creates.db", seconds);
         load_figures const l = bench_load(dir.path / "load.db");
 

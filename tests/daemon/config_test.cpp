@@ -2,6 +2,7 @@
 // every kind of bad input and its one-line message, the subcommands, the
 // shipped conf/kryptod.conf, and `kryptod`'s exit status on a bad key.
 #include "daemon/config.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -26,11 +27,8 @@ namespace {
 struct temp_dir {
     fs::path path;
 
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "kryptod-config-XXXXXX").string();
-        BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
+    temp_dir()
+        : path(kryptod::test_support::make_temp_dir("kryptod-config")) {}
     ~temp_dir() {
         std::error_code ec;
         fs::remove_all(path, ec);

@@ -3,6 +3,8 @@
 // output and an sd_notify socket owned by the test.
 #pragma once
 
+#include "tests/support/temp_dir.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
@@ -27,6 +29,9 @@
 
 namespace kryptod::test {
 
+using test_support::make_temp_dir;
+using test_support::temp_dir;
+
 inline std::filesystem::path kryptod_binary() {
     char const* bin = std::getenv("KRYPTOD_BIN");
     BOOST_REQUIRE_MESSAGE(bin != nullptr, "KRYPTOD_BIN is not set (run the tests through ctest)");
@@ -37,21 +42,6 @@ inline std::filesystem::path source_dir() {
     char const* dir = std::getenv("KRYPTOD_SOURCE_DIR");
     return dir ? std::filesystem::path(dir) : std::filesystem::current_path();
 }
-
-// A fresh directory, removed with everything in it at the end of its scope.
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::random_device rd;
-        path = std::filesystem::temp_directory_path() /
-               ("kryptod-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        std::filesystem::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 inline unsigned short free_port() {

@@ -13,6 +13,7 @@
 #include "storage/outbox_store.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 
@@ -46,23 +47,8 @@ inline core::millis wall_now() {
         .count();
 }
 
-inline fs::path make_temp_dir(char const* prefix) {
-    std::string tmpl = (fs::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return tmpl;
-}
-
-struct temp_dir {
-    fs::path path;
-    explicit temp_dir(char const* prefix = "kryptod-notify")
-        : path(make_temp_dir(prefix)) {}
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    temp_dir(temp_dir const&) = delete;
-    temp_dir& operator=(temp_dir const&) = delete;
-};
+using test_support::make_temp_dir;
+using test_support::temp_dir;
 
 // Where this folder's Python helpers are: the source tree named by
 // KRYPTOD_SOURCE_DIR, else next to this file.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "storage/database.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <SQLiteCpp/Database.h>
 
@@ -25,18 +26,10 @@ inline std::string numbered(std::string prefix, long long n) {
     return prefix;
 }
 
-inline std::filesystem::path make_temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "kryptod-storage-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return tmpl;
-}
-
-struct temp_dir {
-    std::filesystem::path path = make_temp_dir();
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
+// Directories of the storage tests.
+struct temp_dir : kryptod::test_support::temp_dir {
+    temp_dir()
+        : kryptod::test_support::temp_dir("kryptod-storage") {}
 };
 
 // A migrated database file with a connection `db` open for writing.
