@@ -31,6 +31,7 @@
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "wrk_support.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <boost/asio.hpp>
@@ -61,6 +62,10 @@ namespace api = kryptod::daemon::api;
 namespace storage = kryptod::storage;
 namespace core = kryptod::core;
 using clock_type = std::chrono::steady_clock;
+
+using kryptod::bench::call;
+using kryptod::bench::cpu_model;
+using kryptod::bench::wrk_figures;
 
 namespace {
 
@@ -93,28 +98,11 @@ int bench_seconds() {
     return 10;
 }
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
-
 std::string load_average() {
     std::ifstream in("/proc/loadavg");
     std::string one, five, fifteen;
     in >> one >> five >> fifteen;
     return one + " " + five + " " + fifteen;
-}
-
-std::string run(std::string const& command) {
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    if (!pipe) return {};
-    std::string out;
-    std::array<char, 4096> buf{};
-    while (auto n = std::fread(buf.data(), 1, buf.size(), pipe.get()))
-        out.append(buf.data(), n);
-    return out;
 }
 
 // A target `basis_points` / 100 percent away from `price`, rounded to the
@@ -130,25 +118,6 @@ core::price target_near(core::price price, int basis_points) {
 
 core::price price_of(coin const& c) {
     return core::price::parse_positive(c.price).value;
-}
-
-bhttp::response<bhttp::string_body> call(unsigned short port, bhttp::verb method,
-                                         std::string target, std::string const& token,
-                                         std::string body = {}) {
-    asio::io_context ioc;
-    asio::ip::tcp::socket socket(ioc);
-    socket.connect({asio::ip::make_address("127.0.0.1"), port});
-    bhttp::request<bhttp::string_body> req{method, target, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.set(bhttp::field::authorization, "Bearer " + token);
-    if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
-    req.body() = std::move(body);
-    req.prepare_payload();
-    bhttp::write(socket, req);
-    boost::beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(socket, buffer, res);
-    return res;
 }
 
 // The database before the daemon starts: coins with last prices, users (one
@@ -291,13 +260,6 @@ struct server {
     }
 };
 
-// wrk's latency ("812.00us", "1.23ms", "2.00s") in milliseconds.
-double to_ms(double value, std::string const& unit) {
-    if (unit == "us") return value / 1000;
-    if (unit == "s") return value * 1000;
-    return value;
-}
-
 // CPU time this process (the server: io_context thread, workers, writer)
 // has used so far, in microseconds.
 double process_cpu_us() {
@@ -309,44 +271,10 @@ double process_cpu_us() {
     return us(u.ru_utime) + us(u.ru_stime);
 }
 
-struct wrk_figures {
-    double rps = 0;
-    double server_cpu_us = 0; // per request, all server threads together
-    double p99_ms = 1e9;
-    double seconds = 0;
-    long long requests = 0;
-    long long non_2xx = 0;
-    long long socket_errors = 0;
-    std::string output;
-};
-
 wrk_figures run_wrk(std::filesystem::path const& script, unsigned short port,
                     std::string const& path, int seconds) {
-    auto command = "wrk -t1 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
-                   "s --latency -s " + script.string() +
-                   " 'http://127.0.0.1:" + std::to_string(port) + path + "' 2>&1";
-    wrk_figures f;
-    auto const cpu0 = process_cpu_us();
-    f.output = run(command);
-    auto const cpu = process_cpu_us() - cpu0;
-    std::smatch m;
-    if (std::regex_search(f.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
-        f.rps = std::stod(m[1]);
-    if (std::regex_search(f.output, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))")))
-        f.p99_ms = to_ms(std::stod(m[1]), m[2]);
-    if (std::regex_search(f.output, m, std::regex(R"((\d+) requests in ([0-9.]+)(ms|s|m))"))) {
-        f.requests = std::stoll(m[1]);
-        f.seconds = std::stod(m[2]) * (m[3] == "ms" ? 0.001 : m[3] == "m" ? 60 : 1);
-    }
-    if (std::regex_search(f.output, m, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))")))
-        f.non_2xx = std::stoll(m[1]);
-    if (std::regex_search(
-            f.output, m,
-            std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))")))
-        for (int i = 1; i <= 4; ++i)
-            f.socket_errors += std::stoll(m[i]);
-    if (f.requests > 0) f.server_cpu_us = cpu / static_cast<double>(f.requests);
-    return f;
+    return kryptod::bench::run_wrk(script.string(), connections, port, path, seconds,
+                                   process_cpu_us);
 }
 
 // The POST run's script: each request is the next user's token with the
@@ -415,7 +343,7 @@ std::vector<std::string> create_bodies_for_run() {
 
 // Checks the GET answer the run will hammer: 20 newest of 1,000.
 bool list_answer_ok(server& srv, std::string const& token) {
-    auto res = call(srv.port, bhttp::verb::get, "/api/alerts?limit=20", token);
+    auto res = call(srv.port, bhttp::verb::get, "/api/alerts?limit=20", {}, token);
     if (res.result_int() != 200) return false;
     auto v = boost::json::parse(res.body()).as_object();
     auto const& items = v.at("items").as_array();

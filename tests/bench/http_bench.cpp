@@ -21,6 +21,7 @@
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "wrk_support.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -48,6 +49,10 @@ namespace bhttp = boost::beast::http;
 namespace api = kryptod::daemon::api;
 using clock_type = std::chrono::steady_clock;
 
+using kryptod::bench::call;
+using kryptod::bench::cpu_model;
+using kryptod::bench::wrk_figures;
+
 namespace {
 
 constexpr double target_rps = 60000;
@@ -55,48 +60,6 @@ constexpr double target_p99_ms = 5.0;
 constexpr int connections = 64;
 constexpr int duration_s = 10;
 constexpr char const* password = "bench-password";
-
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
-
-std::string run(std::string const& command) {
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    if (!pipe) return {};
-    std::string out;
-    std::array<char, 4096> buf{};
-    while (auto n = std::fread(buf.data(), 1, buf.size(), pipe.get()))
-        out.append(buf.data(), n);
-    return out;
-}
-
-// wrk's latency ("812.00us", "1.23ms", "2.00s") in milliseconds.
-double to_ms(double value, std::string const& unit) {
-    if (unit == "us") return value / 1000;
-    if (unit == "s") return value * 1000;
-    return value;
-}
-
-bhttp::response<bhttp::string_body> call(unsigned short port, bhttp::verb method,
-                                         std::string target, std::string body) {
-    asio::io_context ioc;
-    asio::ip::tcp::socket socket(ioc);
-    socket.connect({asio::ip::make_address("127.0.0.1"), port});
-    bhttp::request<bhttp::string_body> req{method, target, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.set(bhttp::field::content_type, "application/json");
-    req.body() = std::move(body);
-    req.prepare_payload();
-    bhttp::write(socket, req);
-    boost::beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(socket, buffer, res);
-    return res;
-}
 
 struct server {
     std::filesystem::path dir;
@@ -214,14 +177,6 @@ struct beast_server {
     }
 };
 
-struct wrk_figures {
-    double rps = 0;
-    double p99_ms = 1e9;
-    double server_us = 0; // server thread CPU time (user + system) per request
-    bool non_2xx = false;
-    std::string output;
-};
-
 // CPU time consumed so far by `t`, in microseconds: unlike req/s, barely
 // moved by whatever else the machine is running.
 double thread_cpu_us(std::thread& t) {
@@ -234,22 +189,8 @@ double thread_cpu_us(std::thread& t) {
 
 wrk_figures run_wrk(std::filesystem::path const& script, unsigned short port,
                     std::string const& path, int seconds, std::thread& server_thread) {
-    auto command = "wrk -t1 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
-                   "s --latency -s " + script.string() +
-                   " http://127.0.0.1:" + std::to_string(port) + path + " 2>&1";
-    wrk_figures f;
-    auto const cpu0 = thread_cpu_us(server_thread);
-    f.output = run(command);
-    auto const cpu = thread_cpu_us(server_thread) - cpu0;
-    std::smatch m;
-    if (std::regex_search(f.output, m, std::regex(R"(\n\s*([0-9]+) requests in)")))
-        f.server_us = cpu / std::max(1.0, std::stod(m[1]));
-    if (std::regex_search(f.output, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
-        f.rps = std::stod(m[1]);
-    if (std::regex_search(f.output, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))")))
-        f.p99_ms = to_ms(std::stod(m[1]), m[2]);
-    f.non_2xx = std::regex_search(f.output, std::regex(R"(Non-2xx or 3xx responses)"));
-    return f;
+    return kryptod::bench::run_wrk(script.string(), connections, port, path, seconds,
+                                   [&] { return thread_cpu_us(server_thread); });
 }
 
 } // namespace
@@ -332,14 +273,15 @@ int main() {
         connections, duration_s, rps, target_rps, rps_ok ? "yes" : "NO");
     std::printf("| GET /api/auth/me p99 latency | %.2f ms | < %.1f ms | %s |\n", p99, target_p99_ms,
                 p99_ok ? "yes" : "NO");
-    std::printf("| GET /api/auth/me, server CPU per request | %.2f us | - | - |\n", me.server_us);
+    std::printf("| GET /api/auth/me, server CPU per request | %.2f us | - | - |\n",
+                me.server_cpu_us);
     std::printf("| reference: a route that does nothing, same listener | %.0f req/s, p99 %.2f ms, "
                 "%.2f us CPU | - | - |\n",
-                baseline.rps, baseline.p99_ms, baseline.server_us);
+                baseline.rps, baseline.p99_ms, baseline.server_cpu_us);
     std::printf(
         "| reference: Beast's async server example, fixed answer | %.0f req/s, p99 %.2f ms, "
         "%.2f us CPU | - | - |\n",
-        floor.rps, floor.p99_ms, floor.server_us);
+        floor.rps, floor.p99_ms, floor.server_cpu_us);
     std::printf("| argon2id hash (ops %llu, mem %zu MiB), median of 5 | %.1f ms | - | - |\n",
                 cost.ops_limit, cost.mem_limit >> 20, hash_ms[hash_ms.size() / 2]);
     std::printf("| POST /api/auth/login, %d concurrent clients | %.1f logins/s | - | - |\n",
