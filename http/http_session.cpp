@@ -253,31 +253,27 @@ bool http_session::start_write() {
                                                   asio::buffer(answer_.body())};
     boost::system::error_code ec;
     auto const sent = asio::write(socket_, bytes, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    return after_direct_write(ec, [&](auto handler) {
         beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
         rest.consume(sent);
-        state_ = state::writing;
-        set_deadline(limits_.body_timeout);
-        asio::async_write(socket_, rest,
-                          beast::bind_front_handler(&http_session::on_write, shared_from_this()));
-        return false;
-    }
-    if (ec) {
-        do_close();
-        return false;
-    }
-    return finish_write();
+        asio::async_write(socket_, rest, std::move(handler));
+    });
 }
 
 bool http_session::start_serialized_write() {
     serializer_.emplace(answer_);
     boost::system::error_code ec;
     bhttp::write(socket_, *serializer_, ec);
+    return after_direct_write(
+        ec, [&](auto handler) { bhttp::async_write(socket_, *serializer_, std::move(handler)); });
+}
+
+template <class WriteRest>
+bool http_session::after_direct_write(boost::system::error_code ec, WriteRest&& write_rest) {
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
         state_ = state::writing;
         set_deadline(limits_.body_timeout);
-        bhttp::async_write(socket_, *serializer_,
-                           beast::bind_front_handler(&http_session::on_write, shared_from_this()));
+        write_rest(beast::bind_front_handler(&http_session::on_write, shared_from_this()));
         return false;
     }
     if (ec) {

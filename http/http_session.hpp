@@ -95,6 +95,10 @@ private:
     void on_response(response res);
     bool start_write();
     bool start_serialized_write();
+    // After a write tried without waiting: what the socket could not take
+    // goes out through `write_rest(handler)`; an error closes the session.
+    template <class WriteRest>
+    bool after_direct_write(boost::system::error_code ec, WriteRest&& write_rest);
     void on_write(boost::system::error_code ec, std::size_t n);
     bool finish_write();
     void fail_request(status s, std::string_view detail);
