@@ -7,11 +7,39 @@
 
 #include "storage/statement_cache.hpp"
 
+#include <algorithm>
 #include <sqlite3.h>
 #include <utility>
 #include <vector>
 
 namespace kryptod::storage {
+
+namespace {
+
+// Temporary: they exist on the writer's connection only, are not part of the
+// schema, and need no migration. An update reports the old owner, and the
+// new one if it moved.
+constexpr char const* alert_watch_sql = R"sql(
+CREATE TEMP TRIGGER kryptod_watch_alert_insert AFTER INSERT ON main.alerts BEGIN
+    SELECT kryptod_alert_changed(NEW.user_id);
+END;
+CREATE TEMP TRIGGER kryptod_watch_alert_update AFTER UPDATE ON main.alerts BEGIN
+    SELECT kryptod_alert_changed(OLD.user_id);
+    SELECT kryptod_alert_changed(NEW.user_id) WHERE NEW.user_id IS NOT OLD.user_id;
+END;
+CREATE TEMP TRIGGER kryptod_watch_alert_delete AFTER DELETE ON main.alerts BEGIN
+    SELECT kryptod_alert_changed(OLD.user_id);
+END;
+)sql";
+
+} // namespace
+
+void writer::alert_changed(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    auto* self = static_cast<writer*>(sqlite3_user_data(ctx));
+    if (argc == 1 && sqlite3_value_type(argv[0]) == SQLITE_INTEGER)
+        self->changed_owners_.push_back(sqlite3_value_int64(argv[0]));
+    sqlite3_result_null(ctx);
+}
 
 writer::writer(SQLite::Database db, post_fn post, writer_options options)
     : db_(std::move(db))
@@ -19,6 +47,11 @@ writer::writer(SQLite::Database db, post_fn post, writer_options options)
     , post_(std::move(post))
     , options_(std::move(options)) {
     if (options_.max_batch == 0) options_.max_batch = 1;
+    int const rc =
+        sqlite3_create_function_v2(db_.getHandle(), "kryptod_alert_changed", 1, SQLITE_UTF8, this,
+                                   &writer::alert_changed, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) throw SQLite::Exception(db_.getHandle(), rc);
+    db_.exec(alert_watch_sql);
     thread_ = std::thread([this] { run(); });
 }
 
@@ -43,6 +76,27 @@ status writer::submit(work_fn work, done_fn done) {
     }
     wake_.notify_one();
     return {};
+}
+
+void writer::on_alerts_changed(alerts_changed_fn fn) {
+    std::lock_guard lock(mutex_);
+    alerts_changed_ = std::move(fn);
+}
+
+writer::alerts_changed_fn writer::alerts_listener() {
+    std::lock_guard lock(mutex_);
+    return alerts_changed_;
+}
+
+void writer::announce_alert_changes(alerts_changed_fn const& listener) {
+    if (changed_owners_.empty()) return;
+    std::sort(changed_owners_.begin(), changed_owners_.end());
+    changed_owners_.erase(std::unique(changed_owners_.begin(), changed_owners_.end()),
+                          changed_owners_.end());
+    if (listener) listener(alert_change::committing, changed_owners_);
+    announced_owners_.insert(announced_owners_.end(), changed_owners_.begin(),
+                             changed_owners_.end());
+    changed_owners_.clear();
 }
 
 void writer::stop() {
@@ -95,10 +149,12 @@ void writer::run_batch(std::deque<job>& batch) {
             if (outcome[j]) outcome[j] = e;
     };
 
+    auto const listener = alerts_listener();
     std::size_t i = 0;
     while (i < n) {
         ++batches;
         std::size_t const start = i;
+        changed_owners_.clear(); // changes of a transaction rolled back never showed
         try {
             db_.exec("BEGIN IMMEDIATE");
         } catch (...) {
@@ -108,6 +164,7 @@ void writer::run_batch(std::deque<job>& batch) {
         }
         bool lost = false;
         for (; i < n; ++i) {
+            std::size_t const owners_before = changed_owners_.size();
             try {
                 cached_statement(db_, "SAVEPOINT job")->exec();
                 batch[i].work(db_);
@@ -123,6 +180,7 @@ void writer::run_batch(std::deque<job>& batch) {
                 ok_rollback = db_.tryExec("ROLLBACK TO job") == SQLITE_OK &&
                               db_.tryExec("RELEASE job") == SQLITE_OK;
             }
+            if (ok_rollback) changed_owners_.resize(owners_before); // undone, never seen
             if (!ok_rollback) {
                 if (sqlite3_get_autocommit(handle) == 0) db_.tryExec("ROLLBACK");
                 fail_range(start, i, outcome[i].err());
@@ -134,6 +192,7 @@ void writer::run_batch(std::deque<job>& batch) {
         }
         if (lost) continue;
 
+        announce_alert_changes(listener);
         auto const t0 = std::chrono::steady_clock::now();
         int const rc = db_.tryExec("COMMIT");
         auto const took = std::chrono::steady_clock::now() - t0;
@@ -165,6 +224,11 @@ void writer::run_batch(std::deque<job>& batch) {
         healthy_.store(false, std::memory_order_relaxed);
     else if (committed_any)
         healthy_.store(true, std::memory_order_relaxed);
+
+    if (!announced_owners_.empty()) {
+        if (listener) listener(alert_change::done, announced_owners_);
+        announced_owners_.clear();
+    }
 
     // One post per batch, running the completions in submission order: one
     // hand-over to the io_context instead of one per job.

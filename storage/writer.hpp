@@ -22,8 +22,21 @@
 // - Completions run in submission order; the completions of one batch are
 //   handed to `post` together, as one function that runs them in turn.
 //
-// Thread-safety: submit(), stop(), healthy(), stats() may be called from any
-// thread. Job work runs on the writer thread only and must not block on
+// Alert watch: the connection carries temporary triggers that report the
+// owner of every row of `alerts` inserted, changed or deleted, by whatever
+// statement of whatever job. The on_alerts_changed()
+// listener hears of them twice: just before the COMMIT of the transaction
+// that holds the changes (`committing`), and once the batch ended, before
+// any of its completions is posted (`done`, for every owner announced as
+// committing, whether the COMMIT succeeded or not). Between the two, a reader
+// cannot know whether it sees the change; before the first, it surely does
+// not; after the second, it surely does if the COMMIT succeeded. A cache of
+// what users see stays exact by keeping nothing of a user in between. The
+// changes of a transaction that was rolled back before its COMMIT are not
+// reported: no reader ever saw them.
+//
+// Thread-safety: submit(), stop(), healthy(), stats(), on_alerts_changed()
+// may be called from any thread. Job work runs on the writer thread only and must not block on
 // anything but the database; completions run wherever `post` runs them.
 #pragma once
 
@@ -41,7 +54,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
+#include <vector>
+
+struct sqlite3_context;
+struct sqlite3_value;
 
 namespace kryptod::storage {
 
@@ -71,6 +89,12 @@ public:
     using post_fn = std::function<void(std::function<void()>)>;
     using work_fn = std::function<void(SQLite::Database&)>;
     using done_fn = std::function<void(status)>;
+    // The alert watch's two calls (see above).
+    enum class alert_change { committing, done };
+    // Receives the owners (user ids; each once per transaction) whose alerts
+    // a transaction changed. Runs on the writer thread; must not throw.
+    using alerts_changed_fn =
+        std::function<void(alert_change phase, std::span<std::int64_t const> owners)>;
 
     // Takes the read-write connection (from open_database) and starts the
     // thread. `post` must be thread-safe; it receives each completion.
@@ -103,6 +127,9 @@ public:
                       });
     }
 
+    // Sets (or, with an empty function, clears) the alert watch's listener.
+    void on_alerts_changed(alerts_changed_fn fn);
+
     // Refuses new jobs, lets the thread finish every queued one (their
     // completions are posted), then joins it. Idempotent. Must not be called
     // from the writer thread (i.e. from job work).
@@ -122,6 +149,9 @@ private:
 
     void run();
     void run_batch(std::deque<job>& batch);
+    alerts_changed_fn alerts_listener();
+    void announce_alert_changes(alerts_changed_fn const& listener);
+    static void alert_changed(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 
     SQLite::Database db_;
     // Prepared statements of the jobs, reused across batches; destroyed
@@ -129,12 +159,17 @@ private:
     std::unique_ptr<statement_cache> statements_;
     post_fn post_;
     writer_options options_;
+    // Owners of the alerts the running transaction changed, and of those a
+    // batch announced as committing: writer thread only.
+    std::vector<std::int64_t> changed_owners_;
+    std::vector<std::int64_t> announced_owners_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<job> queue_;
     bool stopping_ = false;
     writer_stats stats_;
+    alerts_changed_fn alerts_changed_;
     std::atomic<bool> healthy_{true};
     std::thread thread_;
 };

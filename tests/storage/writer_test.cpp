@@ -1,12 +1,17 @@
 // Tests storage/writer.hpp: group commit, per-job failure isolation, the
-// bounded queue, ordered completions and a clean stop.
+// bounded queue, ordered completions, a clean stop and the alert watch.
+#include "storage/alert_store.hpp"
 #include "storage/writer.hpp"
+#include "store_fixture.hpp"
 #include "temp_database.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -218,6 +223,103 @@ BOOST_FIXTURE_TEST_CASE(many_producers_all_get_their_answer, writer_fixture) {
     BOOST_TEST(accepted.load() == 800);
     BOOST_TEST(completions.run_until([&] { return answered == 800; }));
     BOOST_TEST(coins() == 800);
+}
+
+// The alert watch reports the owners of every alert row a transaction
+// touched, through any statement (a bulk update included), once each: as committing before its
+// COMMIT (no reader sees the change yet), then as done before the completion of the job runs (every
+// reader does).
+BOOST_FIXTURE_TEST_CASE(owners_of_changed_alerts_are_reported_around_the_commit,
+                        test::store_fixture) {
+    using owners = std::vector<std::int64_t>;
+    struct report {
+        owners committing, done;
+        int alerts_seen_committing = -1; // active alerts a reader saw then
+        int alerts_seen_done = -1;
+    };
+    test::completion_queue completions;
+    db_writer w(open_database(t.path), completions.poster());
+    auto const reader_count = [&] {
+        return open_reader(t.path)
+            .execAndGet("SELECT count(*) FROM alerts WHERE status = 'active'")
+            .getInt();
+    };
+    std::mutex m;
+    report r;
+    w.on_alerts_changed([&](db_writer::alert_change phase, std::span<std::int64_t const> changed) {
+        std::lock_guard lock(m);
+        bool const committing = phase == db_writer::alert_change::committing;
+        (committing ? r.committing : r.done).assign(changed.begin(), changed.end());
+        (committing ? r.alerts_seen_committing : r.alerts_seen_done) = reader_count();
+    });
+    // Runs one job; returns what had been reported when its completion ran.
+    auto run = [&](db_writer::work_fn work) {
+        {
+            std::lock_guard lock(m);
+            r = report{};
+        }
+        std::optional<report> seen;
+        BOOST_REQUIRE(w.submit(std::move(work), [&](status s) {
+                           BOOST_TEST(s.ok(), (s.ok() ? std::string() : s.err().message));
+                           std::lock_guard lock(m);
+                           seen = r;
+                       }).ok());
+        BOOST_REQUIRE(completions.run_until([&] { return seen.has_value(); }));
+        return *seen;
+    };
+    kryptod::core::alert_id bobs = 0;
+    auto inserted = run([&](SQLite::Database& db) {
+        alert_store::insert(db, make_alert(alice, 100, 5), "BTCUSDT");
+        alert_store::insert(db, make_alert(alice, 101, 5), "BTCUSDT");
+        bobs = alert_store::insert(db, make_alert(bob, 102, 5), "ETHUSDT");
+    });
+    BOOST_TEST(inserted.committing == (owners{alice, bob}));
+    BOOST_TEST(inserted.done == (owners{alice, bob}));
+    BOOST_TEST(inserted.alerts_seen_committing == 0);
+    BOOST_TEST(inserted.alerts_seen_done == 3);
+    auto renamed = run([&](SQLite::Database& db) {
+        SQLite::Statement st(db, "UPDATE alerts SET name = 'renamed' WHERE id = ?");
+        st.bind(1, bobs);
+        st.exec();
+    });
+    BOOST_TEST(renamed.committing == owners{bob});
+    BOOST_TEST(renamed.done == owners{bob});
+    auto no_alert = run([](SQLite::Database& db) {
+        db.exec("INSERT INTO coins (symbol, added_at) VALUES ('SOLUSDT', 1)");
+    });
+    BOOST_TEST(no_alert.committing.empty());
+    BOOST_TEST(no_alert.done.empty());
+    auto bulk = run([&](SQLite::Database& db) {
+        SQLite::Statement st(db, "UPDATE alerts SET status = 'deleted' WHERE user_id = ?");
+        st.bind(1, alice);
+        st.exec();
+    });
+    BOOST_TEST(bulk.committing == owners{alice});
+    BOOST_TEST(bulk.done == owners{alice});
+    BOOST_TEST(bulk.alerts_seen_committing == 3);
+    BOOST_TEST(bulk.alerts_seen_done == 1);
+    // A job that fails has its savepoint rolled back: its changes never
+    // showed, and are not reported.
+    bool failed = false;
+    {
+        std::lock_guard lock(m);
+        r = report{};
+    }
+    BOOST_REQUIRE(w.submit(
+                       [&](SQLite::Database& db) {
+                           alert_store::insert(db, make_alert(bob, 103, 5), "BTCUSDT");
+                           throw std::runtime_error("refused");
+                       },
+                       [&](status s) {
+                           BOOST_TEST(!s.ok());
+                           std::lock_guard lock(m);
+                           BOOST_TEST(r.committing.empty());
+                           BOOST_TEST(r.done.empty());
+                           failed = true;
+                       })
+                      .ok());
+    BOOST_REQUIRE(completions.run_until([&] { return failed; }));
+    w.stop();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
