@@ -20,7 +20,15 @@ account_services::account_services(storage::writer& writer, std::filesystem::pat
     , writer_(writer)
     , auth_(secret, users_, settings.access_ttl)
     , hasher_(settings.cost)
-    , workers_(database, settings.worker_threads) {
+    , workers_(database, settings.worker_threads)
+    , alert_pages_(std::make_shared<alert_page_cache>()) {
+    writer_.on_alerts_changed([pages = alert_pages_](storage::writer::alert_change phase,
+                                                     std::span<std::int64_t const> owners) {
+        if (phase == storage::writer::alert_change::committing)
+            pages->begin_change(owners);
+        else
+            pages->end_change(owners);
+    });
     for (auto& action : limiters_)
         for (auto& limiter : action)
             limiter = std::make_unique<http::rate_limiter>(settings.rate_limit);

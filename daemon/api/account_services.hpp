@@ -11,6 +11,7 @@
 // the limiters are themselves thread-safe.
 #pragma once
 
+#include "daemon/api/alert_page_cache.hpp"
 #include "daemon/api/authenticator.hpp"
 #include "daemon/api/user_directory.hpp"
 #include "daemon/api/worker_pool.hpp"
@@ -75,6 +76,7 @@ public:
     http::password_hasher const& hasher() const noexcept { return hasher_; }
     worker_pool& workers() noexcept { return workers_; }
     storage::writer& writer() noexcept { return writer_; }
+    alert_page_cache& alert_pages() noexcept { return *alert_pages_; }
     http::json_limits body_limits() const noexcept;
 
     enum class limited_action { login, registration, password_reset };
@@ -93,6 +95,8 @@ private:
     http::password_hasher hasher_;
     std::unique_ptr<http::rate_limiter> limiters_[3][2]; // [action][by address, by account]
     worker_pool workers_;
+    // Shared with the writer's listener, which may outlive this object.
+    std::shared_ptr<alert_page_cache> alert_pages_;
 };
 
 // Wall-clock time now, in kryptod's units.

@@ -174,11 +174,10 @@ void append_alert(std::string& out, core::alert const& a, std::string_view symbo
     out += '}';
 }
 
-http::response alert_page_response(storage::page<storage::alert_store::stored_alert> const& p,
-                                   storage::page_request const& req, unsigned version) {
-    http::response res{status::ok, version};
-    res.set(http::bhttp::field::content_type, "application/json");
-    std::string& out = res.body();
+// The body of a page of alerts.
+std::string alert_page_body(storage::page<storage::alert_store::stored_alert> const& p,
+                            storage::page_request const& req) {
+    std::string out;
     out.reserve(64 + p.items.size() * 420);
     out += "{\"items\":[";
     for (std::size_t i = 0; i < p.items.size(); ++i) {
@@ -192,8 +191,28 @@ http::response alert_page_response(storage::page<storage::alert_store::stored_al
     out += ",\"offset\":";
     append_number(out, req.offset);
     out += '}';
+    return out;
+}
+
+http::response json_text_response(std::string const& body, unsigned version) {
+    http::response res{status::ok, version};
+    res.set(http::bhttp::field::content_type, "application/json");
+    res.body() = body;
     res.prepare_payload();
     return res;
+}
+
+// The alert page cache's key of a list query: every filter and the paging.
+std::string page_key(storage::alert_store::alert_query const& q) {
+    std::string key;
+    append_number(key, q.paging.limit);
+    key += ',';
+    append_number(key, q.paging.offset);
+    key += ',';
+    if (q.status) key += core::to_string(*q.status);
+    key += ',';
+    if (q.symbol) key += *q.symbol;
+    return key;
 }
 
 json::object event_json(storage::alert_store::event_record const& e) {
@@ -546,11 +565,23 @@ void alert_api::list(http::incoming in, http::responder respond) {
     }
     if (!errors.empty())
         return respond(http::problem(status::unprocessable_entity, "bad query", errors, version));
-    services->workers().post([self = shared_from_this(), query, respond, version] {
+    // A page the user read before, with nothing of theirs changed since, is
+    // answered from memory; otherwise it is read on a worker and kept.
+    auto& pages = services->alert_pages();
+    auto key = page_key(query);
+    if (auto body = pages.find(query.owner, key))
+        return respond(json_text_response(*body, version));
+    auto const ticket = pages.begin_read();
+    services->workers().post([self = shared_from_this(), query, key = std::move(key), ticket,
+                              respond, version]() mutable {
         auto page = self->services->workers().read(
             [&](SQLite::Database& db) { return storage::alert_store::list(db, query); });
         if (!page) return respond(storage_failure(page.err(), version));
-        respond(alert_page_response(page.value(), query.paging, version));
+        auto body =
+            std::make_shared<std::string const>(alert_page_body(page.value(), query.paging));
+        auto res = json_text_response(*body, version);
+        self->services->alert_pages().store(query.owner, std::move(key), ticket, std::move(body));
+        respond(std::move(res));
     });
 }
 
