@@ -332,6 +332,105 @@ BOOST_FIXTURE_TEST_CASE(hostile_frames_are_malformed_not_fatal, decode_fixture) 
                frame_kind::trade);
 }
 
+// Everything a user of the decoder can see of one result.
+std::string describe(feed::decoded_frame const& d) {
+    std::string out(feed::to_string(d.kind));
+    out += " reason=" + std::string(d.reason);
+    if (d.kind == frame_kind::trade)
+        out += " symbol=" + (d.symbol ? std::to_string(*d.symbol) : std::string("none")) +
+               " text=" + std::string(d.symbol_view()) + " agg=" + std::to_string(d.aggregate) +
+               " id=" + std::to_string(d.trade_id) + " price=" + std::to_string(d.price.units()) +
+               " T=" + std::to_string(d.trade_time) + " E=" + std::to_string(d.event_time);
+    out += " request=" + std::to_string(d.request_id) + " code=" + std::to_string(d.error_code) +
+           " msg=" + d.error_message;
+    return out;
+}
+
+// Trades in Binance's own shape are read without simdjson (see
+// read_plain_trade()); every frame must still decode exactly as simdjson
+// decodes it. A leading space keeps a frame off that path without changing
+// its meaning, so it gives simdjson's answer to compare with, here for
+// plain frames, near misses and every one-byte mutation of two real ones.
+BOOST_FIXTURE_TEST_CASE(plain_trades_decode_as_simdjson_decodes_them, decode_fixture) {
+    feed::binance_decoder reference;
+    auto const check = [&](std::string const& frame) {
+        std::string const fast = describe(decode(frame));
+        std::string const slow = describe(reference.decode(" " + frame, symbols));
+        if (fast != slow) BOOST_TEST(fast == slow, "frame: " << frame);
+        return fast;
+    };
+    std::string const trade =
+        R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}})";
+    std::string const agg =
+        R"({"stream":"ethusdt@aggTrade","data":{"e":"aggTrade","E":1700000000123,"s":"ethusdt","a":4242,"p":"3000.5","q":"0.1","f":1,"l":2,"T":1700000000120,"m":false,"M":true}})";
+    BOOST_TEST(check(trade).rfind("trade reason= symbol=0 text=BTCUSDT agg=0 id=3735683259 "
+                                  "price=6183763000000 T=1723161255342 E=1723161255343",
+                                  0) == 0u);
+    BOOST_TEST(check(agg).rfind("trade reason= symbol=1 text=ETHUSDT agg=1 id=4242", 0) == 0u);
+
+    auto const with = [](std::string frame, std::string const& from, std::string const& to) {
+        auto const at = frame.find(from);
+        BOOST_REQUIRE(at != std::string::npos);
+        return frame.replace(at, from.size(), to);
+    };
+    for (std::string const price :
+         {"1", "0", "0.00000000", "0.00000001", "00061837.6", "9999999999.99999999", "12345678901",
+          "1.", ".5", "1.123456789", "1e3", "-1", "+1", "", "6 1", "61837.63\\u0030", "\xc3\xa9"})
+        check(with(trade, R"("p":"61837.63000000")", R"("p":")" + price + '"'));
+    for (std::string const id :
+         {"0", "00", "01", "-1", "1.5", "1e3", "123456789012345678", "1234567890123456789",
+          "12345678901234567890", "99999999999999999999999", "true", "null", R"("1")", "[]", "{}"})
+        check(with(trade, R"("t":3735683259)", R"("t":)" + id));
+    for (auto const& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {R"("e":"trade")", R"("e":"aggTrade")"},
+             {R"("e":"trade")", R"("e":"depthUpdate")"},
+             {R"("e":"trade")", R"("e":"serverShutdown")"},
+             {R"("e":"trade")", R"("e":true)"},
+             {R"("e":"trade")", R"("e":"tr\u0061de")"},
+             {R"("e":"trade",)", ""},
+             {R"("s":"BTCUSDT")", R"("s":"XRPUSDT")"},
+             {R"("s":"BTCUSDT")", R"("s":"BTC-USDT")"},
+             {R"("s":"BTCUSDT")", R"("s":"")"},
+             {R"("s":"BTCUSDT")", R"("s":"ABCDEFGHIJKLMNOPQRSTUVWXYZ")"},
+             {R"("s":"BTCUSDT")", R"("s":7)"},
+             {R"("E":1723161255343)", R"("E":"1")"},
+             {R"("E":1723161255343,)", ""},
+             {R"("T":1723161255342)", R"("T":false)"},
+             {R"("q":"0.02000000")", R"("q":0.02)"},
+             {R"("q":"0.02000000")", R"("q":null)"},
+             {R"("q":"0.02000000")", R"("q":"0.02","p":"1")"},
+             {R"("q":"0.02000000")", R"("t":5)"},
+             {R"("q":"0.02000000")", R"("qq":"x","":1)"},
+             {R"("m":true)", R"("m":tru)"},
+             {R"("m":true)", R"("m":truex)"},
+             {R"("m":true,"M":true)", R"("m":[1,2],"M":{"x":1})"},
+             {R"("stream":"btcusdt@trade")", R"("stream":"")"},
+             {R"("stream":"btcusdt@trade")", R"("stream":1)"},
+             {R"({"stream")", R"({"id":7,"stream")"},
+             {R"("data":{)", R"("data" :{)"},
+             {"}}", "} }"},
+             {"}}", "}}}"},
+             {"}}", "},\"result\":null}"},
+         })
+        check(with(trade, from, to));
+    check(R"({"stream":"x","data":{}})");
+    check(R"({"stream":"x","data":[]})");
+
+    // Every one-byte replacement, deletion and cut of both frames.
+    std::string const bytes = std::string("\"\\ 0179-+.etTEx{}[],:\x01\x7f\x80\xc3", 25);
+    for (std::string const& base : {trade, agg}) {
+        for (std::size_t i = 0; i < base.size(); ++i) {
+            for (char const c : bytes) {
+                std::string mutated = base;
+                mutated[i] = c;
+                check(mutated);
+            }
+            check(std::string(base).erase(i, 1));
+            check(base.substr(0, i));
+        }
+    }
+}
+
 BOOST_FIXTURE_TEST_CASE(padded_decode_reads_in_place, decode_fixture) {
     std::string buffer = R"({"e":"aggTrade","s":"BTCUSDT","a":77,"p":"2.5","T":3})";
     auto const size = buffer.size();
