@@ -9,6 +9,11 @@
 // clock, so reading a frame costs one clock read and no timer operation.
 // Nothing throws out of a handler: every error arrives as an error_code and
 // ends in fail() or finish().
+//
+// Reading: one async_read per completion, then every further message that
+// read_ahead_stream already holds whole is read synchronously in the same
+// handler (up to a batch), so that a burst costs one trip through the
+// io_context per batch rather than per message (see read_ahead_stream.hpp).
 #include "daemon/feed/binance_feed.hpp"
 
 #include "daemon/log.hpp"
@@ -75,15 +80,16 @@ void binance_feed::on_connect(beast::error_code ec, tcp::endpoint) {
         return;
     }
     // SNI: Binance's front end picks the certificate by it.
-    if (!SSL_set_tlsext_host_name(tls_->next_layer().native_handle(), where_.host.c_str())) {
+    auto& tls = tls_->next_layer().next_layer();
+    if (!SSL_set_tlsext_host_name(tls.native_handle(), where_.host.c_str())) {
         return fail(
             beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()),
             "tls sni");
     }
-    tls_->next_layer().set_verify_mode(net::ssl::verify_peer);
-    tls_->next_layer().set_verify_callback(net::ssl::host_name_verification(where_.host));
+    tls.set_verify_mode(net::ssl::verify_peer);
+    tls.set_verify_callback(net::ssl::host_name_verification(where_.host));
     lowest_layer().expires_after(options_.connect_timeout);
-    tls_->next_layer().async_handshake(
+    tls.async_handshake(
         net::ssl::stream_base::client,
         beast::bind_front_handler(&binance_feed::on_tls_handshake, shared_from_this()));
 }
@@ -128,6 +134,10 @@ void binance_feed::on_handshake(beast::error_code ec) {
         stop();
         return;
     }
+    if (tls_)
+        tls_->next_layer().start_framing();
+    else
+        plain_->next_layer().start_framing();
     connected_ = true;
     connected_at_ = std::chrono::steady_clock::now();
     last_heard_ = connected_at_;
@@ -181,9 +191,32 @@ void binance_feed::on_read(beast::error_code ec, std::size_t bytes) {
     last_heard_ = std::chrono::steady_clock::now();
     auto owner = owner_.lock();
     if (!owner) return stop();
+    if (!handle_message(*owner, bytes)) return;
+    // Messages already buffered whole are read synchronously: reading them
+    // cannot wait on the network (see read_ahead_stream.hpp). Not while a
+    // write is in flight, since a synchronous read that meets a protocol
+    // error writes its close frame at once; and a bounded number, so that
+    // timers and writes get their turn.
+    constexpr int batch = 256;
+    for (int i = 0; i < batch && !writing_ && !ended_ && !stopping_; ++i) {
+        if (tls_) {
+            if (!tls_->next_layer().frame_ready(options_.read_message_max)) break;
+            bytes = tls_->read(buffer_, ec);
+        } else {
+            if (!plain_->next_layer().frame_ready(options_.read_message_max)) break;
+            bytes = plain_->read(buffer_, ec);
+        }
+        if (ec) return fail(ec, "read");
+        if (!handle_message(*owner, bytes)) return;
+    }
+    if (ended_ || stopping_) return;
+    do_read();
+}
+
+bool binance_feed::handle_message(feed_listener& owner, std::size_t bytes) {
     bool const text = tls_ ? tls_->got_text() : plain_->got_text();
     if (!text) {
-        owner->on_binary_frame(*this, bytes);
+        owner.on_binary_frame(*this, bytes);
     } else {
         // Grow the buffer past the frame so simdjson reads it in place.
         buffer_.prepare(binance_decoder::padding);
@@ -193,11 +226,10 @@ void binance_feed::on_read(beast::error_code ec, std::size_t bytes) {
             decoder_.decode_padded(data, size, size + binance_decoder::padding, symbols_);
         if (frame.kind == frame_kind::subscription_result || frame.kind == frame_kind::error)
             handle_reply(frame);
-        owner->on_frame(*this, frame, bytes);
+        owner.on_frame(*this, frame, bytes);
     }
     buffer_.consume(buffer_.size());
-    if (ended_ || stopping_) return;
-    do_read();
+    return !ended_ && !stopping_;
 }
 
 void binance_feed::handle_reply(decoded_frame const& frame) {

@@ -24,6 +24,7 @@
 
 #include "daemon/feed/binance_decode.hpp"
 #include "daemon/feed/feed_options.hpp"
+#include "daemon/feed/read_ahead_stream.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -93,9 +94,9 @@ public:
     std::chrono::steady_clock::time_point connected_at() const noexcept { return connected_at_; }
 
 private:
-    using plain_ws = boost::beast::websocket::stream<boost::beast::tcp_stream>;
-    using tls_ws =
-        boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+    using plain_ws = boost::beast::websocket::stream<read_ahead_stream<boost::beast::tcp_stream>>;
+    using tls_ws = boost::beast::websocket::stream<
+        read_ahead_stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>>;
 
     struct request {
         std::uint64_t id;
@@ -115,6 +116,7 @@ private:
     void on_handshake(boost::beast::error_code ec);
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
+    bool handle_message(feed_listener& owner, std::size_t bytes);
     void do_write();
     void on_write(boost::beast::error_code ec, std::size_t bytes);
     void on_rate_timer(boost::beast::error_code ec);
