@@ -421,6 +421,73 @@ BOOST_AUTO_TEST_CASE(a_tick_fires_it_rearm_fires_again) {
     BOOST_TEST(types.at("total").as_int64() == 4); // created, triggered, armed, triggered
 }
 
+// Lists are answered from memory when nothing of the user's changed since
+// the same page was read: every change (create, PATCH, DELETE, a fire)
+// shows in the very next list, whichever page or filter, and another
+// user's changes leave one's pages alone.
+BOOST_AUTO_TEST_CASE(the_list_follows_every_change_and_repeats_come_from_memory) {
+    alert_server s;
+    auto c = s.client();
+    auto& pages = s.services->alert_pages();
+    auto list = [&](std::string const& token, std::string const& query = {}) {
+        auto res = c.call(bhttp::verb::get, "/api/alerts" + query, {}, token);
+        BOOST_REQUIRE_EQUAL(res.result_int(), 200);
+        return json_of(res);
+    };
+    auto names = [](json::object const& page) {
+        std::vector<std::string> out;
+        for (auto const& a : page.at("items").as_array())
+            out.emplace_back(a.at("name").is_string() ? a.at("name").as_string().c_str() : "-");
+        return out;
+    };
+    using v = std::vector<std::string>;
+    s.tick("BTCUSDT", "99000");
+    auto btc =
+        create(c, s.alice, {{"symbol", "BTCUSDT"}, {"target_price", "100000"}, {"name", "btc"}});
+    create(
+        c, s.alice,
+        {{"symbol", "ETHUSDT"}, {"target_price", "5000"}, {"direction", "above"}, {"name", "eth"}});
+    create(
+        c, s.bob,
+        {{"symbol", "ETHUSDT"}, {"target_price", "5000"}, {"direction", "above"}, {"name", "b"}});
+
+    BOOST_TEST(names(list(s.alice)) == (v{"eth", "btc"}));
+    BOOST_TEST(names(list(s.alice, "?status=active")) == (v{"eth", "btc"}));
+    BOOST_TEST(names(list(s.bob)) == (v{"b"}));
+    auto const before = pages.stats();
+    BOOST_TEST(names(list(s.alice)) == (v{"eth", "btc"})); // from memory
+    BOOST_TEST(names(list(s.bob)) == (v{"b"}));
+    BOOST_TEST(pages.stats().hits == before.hits + 2);
+    BOOST_TEST(pages.stats().misses == before.misses);
+
+    // Alice's create drops her pages only.
+    auto sol =
+        create(c, s.alice, {{"symbol", "SOLUSDT"}, {"target_price", "1"}, {"direction", "below"}});
+    BOOST_TEST(names(list(s.alice)) == (v{"-", "eth", "btc"}));
+    auto const after_create = pages.stats();
+    BOOST_TEST(names(list(s.bob)) == (v{"b"}));
+    BOOST_TEST(pages.stats().hits == after_create.hits + 1);
+
+    auto patched = c.call(bhttp::verb::patch, id_path(sol), R"({"name":"sol"})", s.alice);
+    BOOST_REQUIRE_EQUAL(patched.result_int(), 200);
+    BOOST_TEST(names(list(s.alice)) == (v{"sol", "eth", "btc"}));
+    BOOST_REQUIRE_EQUAL(c.call(bhttp::verb::delete_, id_path(sol), {}, s.alice).result_int(), 204);
+    BOOST_TEST(names(list(s.alice)) == (v{"eth", "btc"}));
+    BOOST_TEST(list(s.alice).at("total").as_int64() == 2);
+    BOOST_TEST(names(list(s.alice, "?status=deleted")) == (v{"sol"}));
+
+    // A fire: once the triggered list shows it, the active list no longer does.
+    BOOST_TEST(names(list(s.alice, "?status=active")) == (v{"eth", "btc"}));
+    s.tick("BTCUSDT", "100000.5");
+    auto triggered = wait_for(c, "/api/alerts?status=triggered", s.alice,
+                              [](auto const& o) { return o.at("total").as_int64() == 1; });
+    BOOST_TEST(names(triggered) == (v{"btc"}));
+    BOOST_TEST(names(list(s.alice, "?status=active")) == (v{"eth"}));
+    auto const all = list(s.alice);
+    BOOST_TEST(all.at("items").as_array().at(1).at("status").as_string() == "triggered");
+    BOOST_TEST(all.at("items").as_array().at(1).at("id").as_int64() == btc.at("id").as_int64());
+}
+
 BOOST_AUTO_TEST_CASE(active_alerts_per_user_are_limited) {
     alert_server s(3);
     auto c = s.client();
