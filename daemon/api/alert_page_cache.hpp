@@ -48,7 +48,9 @@ public:
     using body_ptr = std::shared_ptr<std::string const>;
     using ticket = std::uint64_t;
 
-    explicit alert_page_cache(std::size_t max_bytes = std::size_t{32} << 20);
+    static constexpr std::size_t default_budget = std::size_t{32} << 20;
+
+    explicit alert_page_cache(std::size_t max_bytes = default_budget);
 
     // The body of `user`'s answer to `query` (a canonical key of its
     // filters and paging), or null.
