@@ -234,6 +234,7 @@ std::vector<metric_family> service::impl::metric_families() const {
     auto const w = writer->stats();
     auto const n = sender->stats();
     auto const& f = market->metrics();
+    auto const pages = accounts ? accounts->alert_pages().stats() : api::alert_page_cache_stats{};
     auto count = [&](char const* name, char const* help, std::uint64_t v) {
         return metric_family{name, help, "counter", {{"", static_cast<double>(v)}}};
     };
@@ -282,6 +283,13 @@ std::vector<metric_family> service::impl::metric_families() const {
          {{R"(outcome="committed")", static_cast<double>(w.jobs_committed)},
           {R"(outcome="failed")", static_cast<double>(w.jobs_failed)},
           {R"(outcome="refused")", static_cast<double>(w.jobs_refused)}}},
+        {"kryptod_alert_list_answers_total",
+         "GET /api/alerts pages by where they came from",
+         "counter",
+         {{R"(source="memory")", static_cast<double>(pages.hits)},
+          {R"(source="database")", static_cast<double>(pages.misses)}}},
+        {"kryptod_alert_list_cache_bytes", "bytes of alert list pages kept in memory", "gauge",
+         one(static_cast<double>(pages.bytes))},
     };
 }
 

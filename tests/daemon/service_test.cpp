@@ -196,6 +196,9 @@ BOOST_FIXTURE_TEST_CASE(readyz_and_metrics_answer, daemon_fixture) {
             R"(kryptod_http_requests_total{route="unmatched",method="GET",status="404"} 1)") !=
         std::string::npos);
     BOOST_TEST(text.find("# TYPE kryptod_tick_to_trigger_seconds histogram") != std::string::npos);
+    BOOST_TEST(text.find(R"(kryptod_alert_list_answers_total{source="memory"} 0)") !=
+               std::string::npos);
+    BOOST_TEST(text.find("kryptod_alert_list_cache_bytes 0\n") != std::string::npos);
 }
 
 // A restart rebuilds the index from what was committed: armed alerts are
