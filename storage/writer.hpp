@@ -24,20 +24,21 @@
 //
 // Alert watch: the connection carries temporary triggers that report the
 // owner of every row of `alerts` inserted, changed or deleted, by whatever
-// statement of whatever job. The on_alerts_changed()
-// listener hears of them twice: just before the COMMIT of the transaction
-// that holds the changes (`committing`), and once the batch ended, before
-// any of its completions is posted (`done`, for every owner announced as
-// committing, whether the COMMIT succeeded or not). Between the two, a reader
-// cannot know whether it sees the change; before the first, it surely does
-// not; after the second, it surely does if the COMMIT succeeded. A cache of
-// what users see stays exact by keeping nothing of a user in between. The
-// changes of a transaction that was rolled back before its COMMIT are not
-// reported: no reader ever saw them.
+// statement of whatever job. The on_alerts_changed() listener hears of them
+// twice: just before the COMMIT of the transaction that holds the changes
+// (`committing`), and once the batch ended, before any of its completions is
+// posted (`done`, for every owner announced as committing, whether the
+// COMMIT succeeded or not). Between the two, a reader cannot know whether it
+// sees the change; before the first, it surely does not; after the second,
+// it surely does if the COMMIT succeeded. A cache of what users see stays
+// exact by keeping nothing of a user in between. The changes of a
+// transaction that was rolled back before its COMMIT are not reported: no
+// reader ever saw them.
 //
 // Thread-safety: submit(), stop(), healthy(), stats(), on_alerts_changed()
-// may be called from any thread. Job work runs on the writer thread only and must not block on
-// anything but the database; completions run wherever `post` runs them.
+// may be called from any thread. Job work runs on the writer thread only and
+// must not block on anything but the database; completions run wherever
+// `post` runs them.
 #pragma once
 
 #include "storage/result.hpp"

@@ -349,6 +349,26 @@ std::size_t plain_string_length(char const* p, char const* end) noexcept {
     return not_plain;
 }
 
+// The JSON type absorb_event_field() takes for an event field, by its
+// one-letter name; a field of another name may hold anything.
+enum class field_kind { other, text, integer };
+
+constexpr field_kind kind_of(char key) noexcept {
+    switch (key) {
+    case 'e':
+    case 's':
+    case 'p':
+        return field_kind::text;
+    case 'a':
+    case 't':
+    case 'T':
+    case 'E':
+        return field_kind::integer;
+    default:
+        return field_kind::other;
+    }
+}
+
 bool read_plain_trade(char const* p, char const* end, event_fields& ev) noexcept {
     auto const skip = [&](std::string_view text) {
         if (static_cast<std::size_t>(end - p) < text.size() ||
@@ -369,7 +389,9 @@ bool read_plain_trade(char const* p, char const* end, event_fields& ev) noexcept
         char const key = key_length == 1 ? *p : '\0'; // event fields have one-letter names
         p += key_length + 1;
         if (!skip(":") || p == end) return false;
+        field_kind const kind = kind_of(key);
         if (*p == '"') {
+            if (kind == field_kind::integer) return false;
             std::size_t const length = plain_string_length(p + 1, end);
             if (length == not_plain) return false;
             std::string_view const text(p + 1, length);
@@ -392,16 +414,12 @@ bool read_plain_trade(char const* p, char const* end, event_fields& ev) noexcept
                 }
                 ev.has_p = true;
                 break;
-            case 'a':
-            case 't':
-            case 'T':
-            case 'E':
-                return false;
             default:
                 break;
             }
             p += length + 2;
         } else if (std::int64_t value; std::size_t const digits = plain_integer(p, end, value)) {
+            if (kind == field_kind::text) return false;
             switch (key) {
             case 'a':
                 ev.agg_id = value;
@@ -418,28 +436,12 @@ bool read_plain_trade(char const* p, char const* end, event_fields& ev) noexcept
             case 'E':
                 ev.event_time = value;
                 break;
-            case 'e':
-            case 's':
-            case 'p':
-                return false;
             default:
                 break;
             }
             p += digits;
-        } else {
-            if (!skip("true") && !skip("false")) return false;
-            switch (key) {
-            case 'e':
-            case 's':
-            case 'p':
-            case 'a':
-            case 't':
-            case 'T':
-            case 'E':
-                return false;
-            default:
-                break;
-            }
+        } else if (kind != field_kind::other || (!skip("true") && !skip("false"))) {
+            return false;
         }
         if (skip(",")) continue;
         if (!skip("}")) return false;
