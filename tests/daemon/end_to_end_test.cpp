@@ -116,6 +116,13 @@ BOOST_AUTO_TEST_CASE(a_trade_on_the_feed_fires_an_alert_and_mails_its_owner) {
     auto const alert = json_of(created);
     BOOST_TEST(alert.at("direction").as_string() == "above");
     auto const path = "/api/alerts/" + std::to_string(alert.at("id").as_int64());
+    // The list: read once from the database, then answered from memory.
+    auto const list_status = [&] {
+        auto page = json_of(c.call(bhttp::verb::get, "/api/alerts", {}, token));
+        return std::string(page.at("items").as_array().at(0).at("status").as_string());
+    };
+    BOOST_TEST(list_status() == "active");
+    BOOST_TEST(list_status() == "active");
 
     exchange.send("trade BTCUSDT 99999.99");
     exchange.send("trade BTCUSDT 100000.5");
@@ -127,6 +134,15 @@ BOOST_AUTO_TEST_CASE(a_trade_on_the_feed_fires_an_alert_and_mails_its_owner) {
                           "not triggered: " << json::serialize(fired));
     BOOST_TEST(fired.at("trigger_price").as_string() == "100000.5");
     BOOST_TEST(fired.at("trigger_count").as_int64() == 1);
+    // The fire dropped the remembered list: the very next one shows it.
+    BOOST_TEST(list_status() == "triggered");
+    auto const metrics = c.call(bhttp::verb::get, "/metrics").body();
+    BOOST_TEST(metrics.find(R"(kryptod_alert_list_answers_total{source="memory"} 1)") !=
+                   std::string::npos,
+               metrics);
+    BOOST_TEST(metrics.find(R"(kryptod_alert_list_answers_total{source="database"} 2)") !=
+                   std::string::npos,
+               metrics);
     auto events = json_of(c.call(bhttp::verb::get, path + "/events", {}, token));
     json::object trig;
     for (auto const& e : events.at("items").as_array())
