@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 DATA  ?= $(CURDIR)/data
 
-.PHONY: all deps test-deps configure build run test test-long bench asan install format clean
+.PHONY: all deps test-deps configure build daemon run test test-long bench asan install format clean
 
 all: build
 
@@ -19,8 +19,12 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# Only the daemon and what it links, none of the tests and benchmarks.
+daemon: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target kryptod
+
 # Runs the daemon in the foreground with conf/kryptod.conf and ./data.
-run: build
+run: daemon
 	@mkdir -p $(DATA)
 	$(BUILD)/daemon/kryptod --config conf/kryptod.conf \
 	  --storage.path=$(DATA)/kryptod.db --auth.secret_file=$(DATA)/auth.secret
