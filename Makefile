@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 DATA  ?= $(CURDIR)/data
 
-.PHONY: all deps test-deps configure build daemon run test test-long bench asan install format clean
+.PHONY: all deps test-deps deb-deps configure build daemon run test test-long bench asan deb install format clean
 
 all: build
 
@@ -12,6 +12,9 @@ deps:
 
 test-deps:
 	@.ci/install-deps test
+
+deb-deps:
+	@.ci/install-deps deb
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -38,10 +41,16 @@ test-long: test-deps build
 bench: test-deps build
 	@ctest --test-dir $(BUILD) -L bench --output-on-failure -V
 
+# The package test installs the Release package; a sanitizer build has
+# nothing to add there.
 asan: test-deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKRYPTOD_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@ctest --test-dir build-asan -LE 'long|bench' --output-on-failure -j $(JOBS)
+	@ctest --test-dir build-asan -LE 'long|bench|package' --output-on-failure -j $(JOBS)
+
+# $(BUILD)/kryptod_<version>_<arch>.deb from the Release tree (debian/make-deb).
+deb: deb-deps daemon
+	@debian/make-deb $(BUILD)
 
 install: build
 	cmake --install $(BUILD)
