@@ -108,12 +108,13 @@ has usr/lib/sysusers.d/kryptod.conf
 has etc/kryptod/kryptod.conf
 has usr/share/doc/kryptod/copyright
 has usr/share/doc/kryptod/changelog.gz
+has usr/share/man/man8/kryptod.8.gz
 if [ -d "$src/web" ]; then has usr/share/kryptod/web/; fi
 cmp <(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./etc/kryptod/kryptod.conf) "$src/conf/kryptod.conf" ||
   fail "the packaged kryptod.conf is not conf/kryptod.conf"
 
 step "lintian"
-lintian --fail-on error --allow-root --tag-display-limit 0 "$deb" || fail "lintian reports errors"
+lintian --fail-on error,warning --allow-root --tag-display-limit 0 "$deb" || fail "lintian reports errors or warnings"
 
 step "install (dpkg -i)"
 touch "$marker"
