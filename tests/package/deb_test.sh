@@ -48,10 +48,13 @@ dpkg_wait() {
 installed() { dpkg-query -W -f='${Status}' kryptod 2>/dev/null | grep -q 'install ok installed'; }
 known_to_dpkg() { dpkg-query -W -f='${Status}' kryptod 2>/dev/null | grep -qv 'not-installed'; }
 
+# Neither directory existed before this test installed the package, so
+# whatever a failed run leaves there is its own.
 cleanup() {
   if [ -n "$tmp" ]; then rm -rf "$tmp"; fi
   if [ -f "$marker" ]; then
     dpkg_wait --purge kryptod >/dev/null || true
+    rm -rf /var/lib/kryptod /etc/kryptod
     rm -f "$marker"
   fi
 }
@@ -60,6 +63,7 @@ cleanup() {
 if [ -f "$marker" ]; then
   step "purging the package a cut-short run left installed"
   dpkg_wait --purge kryptod >/dev/null
+  rm -rf /var/lib/kryptod /etc/kryptod
   rm -f "$marker"
 fi
 if known_to_dpkg; then skip "a kryptod package this test did not install is on this machine"; fi
@@ -166,10 +170,10 @@ dpkg_wait --remove kryptod
 
 step "purge removes them"
 dpkg_wait --purge kryptod
-rm -f "$marker"
 [ ! -e /etc/kryptod ] || fail "/etc/kryptod is still there after purge"
 [ ! -e /var/lib/kryptod ] || fail "/var/lib/kryptod is still there after purge"
 [ ! -e /etc/systemd/system/multi-user.target.wants/kryptod.service ] ||
   fail "the unit's enablement is still there after purge"
 known_to_dpkg && fail "dpkg still knows kryptod after purge"
+rm -f "$marker"
 echo "OK"
