@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 DATA  ?= $(CURDIR)/data
 
-.PHONY: all deps test-deps configure build run test test-long bench asan install format clean
+.PHONY: all deps test-deps deb-deps configure build daemon run test test-long bench asan deb install format clean
 
 all: build
 
@@ -13,14 +13,21 @@ deps:
 test-deps:
 	@.ci/install-deps test
 
+deb-deps:
+	@.ci/install-deps deb
+
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# Only the daemon and what it links, none of the tests and benchmarks.
+daemon: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target kryptod
+
 # Runs the daemon in the foreground with conf/kryptod.conf and ./data.
-run: build
+run: daemon
 	@mkdir -p $(DATA)
 	$(BUILD)/daemon/kryptod --config conf/kryptod.conf \
 	  --storage.path=$(DATA)/kryptod.db --auth.secret_file=$(DATA)/auth.secret
@@ -34,10 +41,16 @@ test-long: test-deps build
 bench: test-deps build
 	@ctest --test-dir $(BUILD) -L bench --output-on-failure -V
 
+# The package test installs the Release package; a sanitizer build has
+# nothing to add there.
 asan: test-deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKRYPTOD_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@ctest --test-dir build-asan -LE 'long|bench' --output-on-failure -j $(JOBS)
+	@ctest --test-dir build-asan -LE 'long|bench|package' --output-on-failure -j $(JOBS)
+
+# $(BUILD)/kryptod_<version>_<arch>.deb from the Release tree (debian/make-deb).
+deb: deb-deps daemon
+	@debian/make-deb $(BUILD)
 
 install: build
 	cmake --install $(BUILD)
