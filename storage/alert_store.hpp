@@ -138,10 +138,6 @@ using armed_alert_fn = std::function<void(armed_alert const&)>;
 std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
                            armed_alert_fn const& fn);
 
-// Every active alert as a full core::alert, in id order, with its symbol
-// interned into `symbols`. Same failures as for_each_armed().
-std::vector<core::alert> load_armed(SQLite::Database& db, core::symbol_table& symbols);
-
 // Appends an event (its id is ignored) and returns its id. Throws a
 // constraint error for an unknown alert or a `triggered` event without its
 // fields (use record_fire() for fires).

@@ -148,8 +148,25 @@ private:
         done_fn done;
     };
 
+    // What the transactions of one batch came to, for stats and health.
+    struct batch_tally {
+        std::uint64_t transactions = 0;
+        bool committed_any = false;
+        bool failed = false;
+    };
+
     void run();
     void run_batch(std::deque<job>& batch);
+    // Runs jobs from `start` in one transaction, until every job ran or the
+    // transaction was lost; returns the index of the first job not in it.
+    std::size_t run_transaction(std::deque<job>& batch, std::size_t start,
+                                std::vector<status>& outcome, alerts_changed_fn const& listener,
+                                batch_tally& tally);
+    // Runs one job in a savepoint of its own; false when its failure cost
+    // the whole transaction.
+    bool run_job(job& j, status& outcome);
+    void record_batch(std::vector<status> const& outcome, batch_tally const& tally);
+    void post_completions(std::deque<job>& batch, std::vector<status>& outcome);
     alerts_changed_fn alerts_listener();
     void announce_alert_changes(alerts_changed_fn const& listener);
     static void alert_changed(sqlite3_context* ctx, int argc, sqlite3_value** argv);
