@@ -1,13 +1,13 @@
 // The daemon's lifecycle on one io_context.
 #include "daemon/service.hpp"
 
-#include "daemon/alert_engine.hpp"
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/openapi.hpp"
 #include "daemon/api/users.hpp"
 #include "daemon/feed/market_feed.hpp"
 #include "daemon/feed_sink.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/notify/outbox_sender.hpp"
@@ -62,7 +62,7 @@ struct service::impl {
     asio::steady_timer retention_timer{ioc};
     asio::steady_timer status_timer{ioc};
     std::unique_ptr<storage::writer> writer;
-    std::unique_ptr<alert_engine> engine;
+    std::unique_ptr<live_alerts> engine;
     std::shared_ptr<api::account_services> accounts;
     std::unique_ptr<notify::outbox_sender> sender;
     std::unique_ptr<feed_sink> trades;
@@ -122,9 +122,9 @@ bool service::impl::open_storage() {
 // Everything the book needs before serving: coins, armed alerts, last
 // prices; read in one snapshot through a read-only connection.
 bool service::impl::load_state() {
-    engine_options options;
+    live_alerts_options options;
     options.max_per_user_per_hour = cfg.notify.max_per_user_per_hour;
-    engine = std::make_unique<alert_engine>(ioc, *writer, options);
+    engine = std::make_unique<live_alerts>(ioc, *writer, options);
     engine->on_latency([this](std::chrono::nanoseconds d) { metrics.record_latency(d); });
     try {
         auto reader = storage::open_reader(cfg.storage.path);

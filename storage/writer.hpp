@@ -1,4 +1,17 @@
-// storage::writer: the one thread that writes kryptod's database.
+// storage::writer: the one thread that writes kryptod's database, and the
+// main file of storage/.
+//
+// storage/ keeps kryptod's state in one SQLite file behind functions in
+// core's vocabulary; SQL lives here and nowhere else. Its rules:
+// - One read-write connection, owned by this writer; every write at run time
+//   is a writer job. Readers (API lists, start-up) use their own
+//   read-only connections (database.hpp).
+// - The stores (alert_store, outbox_store, user_store, ...) are free
+//   functions over a connection; they throw SQLite::Exception and leave
+//   nothing half-written: a unit of several statements runs in a
+//   storage::savepoint, a batch in a storage::transaction (transaction.hpp),
+//   never in hand-written BEGIN, SAVEPOINT or ROLLBACK.
+// - The schema changes only by migrations appended to database.cpp.
 //
 // The writer owns the only read-write connection. Callers (the tick path, the
 // HTTP handlers) hand it jobs through a bounded queue and never wait: submit()
