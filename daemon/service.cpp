@@ -15,6 +15,7 @@
 #include "http/listener.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
+#include "storage/outbox_store.hpp"
 #include "storage/sample_store.hpp"
 #include "storage/writer.hpp"
 
@@ -334,24 +335,38 @@ void service::impl::do_status() {
     });
 }
 
-// Deletes price samples older than prices.retention_days, a small batch per
+// Deletes price samples older than prices.retention_days and sent or failed
+// outbox rows older than notify.retention_days, a small batch of each per
 // writer job, off the tick path.
 void service::impl::do_retention(std::chrono::steady_clock::duration delay) {
     retention_timer.expires_after(delay);
     retention_timer.async_wait([this](boost::system::error_code ec) {
         if (ec || stopping) return;
-        auto const cutoff =
-            wall_clock_now() - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
-        auto deleted = std::make_shared<int>(0);
+        auto const now = wall_clock_now();
+        auto const cutoff = now - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
+        auto const outbox_cutoff =
+            now - static_cast<core::millis>(cfg.notify.retention_days) * 86'400'000;
+        struct purged {
+            int samples = 0;
+            std::size_t messages = 0;
+        };
+        auto deleted = std::make_shared<purged>();
         auto s = writer->submit(
-            [cutoff, deleted](SQLite::Database& db) {
-                *deleted = storage::sample_store::delete_before(db, cutoff, retention_batch);
+            [cutoff, outbox_cutoff, deleted](SQLite::Database& db) {
+                deleted->samples =
+                    storage::sample_store::delete_before(db, cutoff, retention_batch);
+                deleted->messages =
+                    storage::outbox_store::purge_finished(db, outbox_cutoff, retention_batch);
             },
             [this, deleted](storage::status st) {
-                if (!st) log::warning("price retention failed: ", st.err().message);
-                if (*deleted > 0) log::debug("retention deleted ", *deleted, " price samples");
-                do_retention(*deleted == retention_batch ? retention_backlog_pause
-                                                         : retention_period);
+                if (!st) log::warning("retention failed: ", st.err().message);
+                if (deleted->samples > 0)
+                    log::debug("retention deleted ", deleted->samples, " price samples");
+                if (deleted->messages > 0)
+                    log::debug("retention deleted ", deleted->messages, " sent notifications");
+                bool const backlog = deleted->samples == retention_batch ||
+                                     deleted->messages == static_cast<std::size_t>(retention_batch);
+                do_retention(backlog ? retention_backlog_pause : retention_period);
             });
         if (!s) do_retention(retention_period);
     });
