@@ -163,7 +163,8 @@ struct fire_outcome {
 // Records a fire as one unit: `a` as core::fire() left it (status,
 // triggered_at = detection time, trigger_price, trigger_count, updated_at),
 // its `triggered` event (price, exchange_time, detected_at, backfilled) and
-// one outbox row per notification, due at once, with the stable delivery id
+// one outbox row per notification (inserted by outbox_store::enqueue(), as
+// every outbox row is), due at once, with the stable delivery id
 // "kryptod-<alert>-<event>-<channel>". Returns std::nullopt, writing
 // nothing, when the stored alert is no longer active (disabled or deleted
 // meanwhile). Throws, writing nothing, on any failure.
