@@ -155,6 +155,12 @@ auto const rules = std::to_array<rule>({
     {"notify.retry_max", kind::duration, "3600", 1, 86400, "",
      "longest wait in seconds between two delivery attempts",
      [](config& c, value const& v) { c.notify.retry_max = secs(v); }},
+    {"notify.retention_days", kind::integer, "30", 1, 36500, "",
+     "days sent and failed notifications are kept in the outbox before they are deleted",
+     [](config& c, value const& v) { c.notify.retention_days = as<std::uint32_t>(v); }},
+    {"notify.account_emails_per_day", kind::integer, "5", 0, 1000, "",
+     "account emails (verification, password reset) sent to one address per 24 hours",
+     [](config& c, value const& v) { c.notify.account_emails_per_day = as<std::uint32_t>(v); }},
     // prices
     {"prices.retention_days", kind::integer, "365", 1, 36500, "",
      "days of per-minute price samples kept",

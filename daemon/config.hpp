@@ -95,6 +95,10 @@ struct config {
         bool webhook_allow_private = false;
         std::chrono::seconds retry_base{0}; // first retry delay
         std::chrono::seconds retry_max{0};  // backoff cap, never below retry_base
+        // Days sent and failed outbox rows are kept.
+        std::uint32_t retention_days = 0;
+        // Account emails to one address per 24 hours.
+        std::uint32_t account_emails_per_day = 0;
     } notify;
 
     struct prices_section {

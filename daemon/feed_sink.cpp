@@ -6,7 +6,7 @@
 
 namespace kryptod::daemon {
 
-feed_sink::feed_sink(boost::asio::io_context& ioc, alert_engine& engine, storage::writer& writer,
+feed_sink::feed_sink(boost::asio::io_context& ioc, live_alerts& engine, storage::writer& writer,
                      std::chrono::milliseconds flush_every)
     : ioc_(ioc)
     , engine_(engine)

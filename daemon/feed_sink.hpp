@@ -15,7 +15,7 @@
 // Thread-safety: every member runs on the io_context thread.
 #pragma once
 
-#include "daemon/alert_engine.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/feed/market_feed.hpp"
 #include "storage/sample_store.hpp"
 #include "storage/writer.hpp"
@@ -30,7 +30,7 @@ namespace kryptod::daemon {
 
 class feed_sink : public feed::trade_sink {
 public:
-    feed_sink(boost::asio::io_context& ioc, alert_engine& engine, storage::writer& writer,
+    feed_sink(boost::asio::io_context& ioc, live_alerts& engine, storage::writer& writer,
               std::chrono::milliseconds flush_every = std::chrono::seconds(1));
 
     void on_trade(core::symbol_id symbol, std::int64_t agg_id, core::price price,
@@ -57,7 +57,7 @@ private:
     void flush();
 
     boost::asio::io_context& ioc_;
-    alert_engine& engine_;
+    live_alerts& engine_;
     storage::writer& writer_;
     std::chrono::milliseconds flush_every_;
     boost::asio::steady_timer timer_;

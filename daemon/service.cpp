@@ -1,13 +1,13 @@
 // The daemon's lifecycle on one io_context.
 #include "daemon/service.hpp"
 
-#include "daemon/alert_engine.hpp"
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/openapi.hpp"
 #include "daemon/api/users.hpp"
 #include "daemon/feed/market_feed.hpp"
 #include "daemon/feed_sink.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/notify/outbox_sender.hpp"
@@ -15,6 +15,7 @@
 #include "http/listener.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
+#include "storage/outbox_store.hpp"
 #include "storage/sample_store.hpp"
 #include "storage/writer.hpp"
 
@@ -62,7 +63,7 @@ struct service::impl {
     asio::steady_timer retention_timer{ioc};
     asio::steady_timer status_timer{ioc};
     std::unique_ptr<storage::writer> writer;
-    std::unique_ptr<alert_engine> engine;
+    std::unique_ptr<live_alerts> engine;
     std::shared_ptr<api::account_services> accounts;
     std::unique_ptr<notify::outbox_sender> sender;
     std::unique_ptr<feed_sink> trades;
@@ -122,9 +123,9 @@ bool service::impl::open_storage() {
 // Everything the book needs before serving: coins, armed alerts, last
 // prices; read in one snapshot through a read-only connection.
 bool service::impl::load_state() {
-    engine_options options;
+    live_alerts_options options;
     options.max_per_user_per_hour = cfg.notify.max_per_user_per_hour;
-    engine = std::make_unique<alert_engine>(ioc, *writer, options);
+    engine = std::make_unique<live_alerts>(ioc, *writer, options);
     engine->on_latency([this](std::chrono::nanoseconds d) { metrics.record_latency(d); });
     try {
         auto reader = storage::open_reader(cfg.storage.path);
@@ -334,24 +335,38 @@ void service::impl::do_status() {
     });
 }
 
-// Deletes price samples older than prices.retention_days, a small batch per
+// Deletes price samples older than prices.retention_days and sent or failed
+// outbox rows older than notify.retention_days, a small batch of each per
 // writer job, off the tick path.
 void service::impl::do_retention(std::chrono::steady_clock::duration delay) {
     retention_timer.expires_after(delay);
     retention_timer.async_wait([this](boost::system::error_code ec) {
         if (ec || stopping) return;
-        auto const cutoff =
-            wall_clock_now() - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
-        auto deleted = std::make_shared<int>(0);
+        auto const now = wall_clock_now();
+        auto const cutoff = now - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
+        auto const outbox_cutoff =
+            now - static_cast<core::millis>(cfg.notify.retention_days) * 86'400'000;
+        struct purged {
+            int samples = 0;
+            std::size_t messages = 0;
+        };
+        auto deleted = std::make_shared<purged>();
         auto s = writer->submit(
-            [cutoff, deleted](SQLite::Database& db) {
-                *deleted = storage::sample_store::delete_before(db, cutoff, retention_batch);
+            [cutoff, outbox_cutoff, deleted](SQLite::Database& db) {
+                deleted->samples =
+                    storage::sample_store::delete_before(db, cutoff, retention_batch);
+                deleted->messages =
+                    storage::outbox_store::purge_finished(db, outbox_cutoff, retention_batch);
             },
             [this, deleted](storage::status st) {
-                if (!st) log::warning("price retention failed: ", st.err().message);
-                if (*deleted > 0) log::debug("retention deleted ", *deleted, " price samples");
-                do_retention(*deleted == retention_batch ? retention_backlog_pause
-                                                         : retention_period);
+                if (!st) log::warning("retention failed: ", st.err().message);
+                if (deleted->samples > 0)
+                    log::debug("retention deleted ", deleted->samples, " price samples");
+                if (deleted->messages > 0)
+                    log::debug("retention deleted ", deleted->messages, " sent notifications");
+                bool const backlog = deleted->samples == retention_batch ||
+                                     deleted->messages == static_cast<std::size_t>(retention_batch);
+                do_retention(backlog ? retention_backlog_pause : retention_period);
             });
         if (!s) do_retention(retention_period);
     });

@@ -1,9 +1,11 @@
 // storage::alert_store: SQL for alerts, their events and the fire unit.
 #include "storage/alert_store.hpp"
 
+#include "storage/outbox_store.hpp"
 #include "storage/result.hpp"
 #include "storage/sql.hpp"
 #include "storage/statement_cache.hpp"
+#include "storage/transaction.hpp"
 
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
@@ -210,31 +212,25 @@ page<stored_alert> list(SQLite::Database& db, alert_query const& q) {
     // Both reads in one transaction (a savepoint, so that this also works
     // inside a writer job): the total agrees with the page, and the file's
     // locks are taken once instead of once per statement.
-    cached_statement(db, "SAVEPOINT alert_list")->exec();
+    savepoint reads(db, "alert_list");
     page<stored_alert> out;
-    try {
-        {
-            cached_statement total(db, total_sql[form]);
-            bind_filter(*total);
-            out.total = sql::count(*total);
-        }
-        if (q.paging.offset < out.total) {
-            cached_statement st_sql(db, page_sql[form]);
-            auto& st = *st_sql;
-            bind_filter(st);
-            st.bind(4, static_cast<int64_t>(q.paging.limit));
-            st.bind(5, static_cast<int64_t>(q.paging.offset));
-            out.items.reserve(
-                static_cast<std::size_t>(std::min<std::int64_t>(q.paging.limit, out.total)));
-            while (st.executeStep())
-                out.items.push_back(read_alert(st));
-        }
-        cached_statement(db, "RELEASE alert_list")->exec();
-    } catch (...) {
-        db.tryExec("ROLLBACK TO alert_list");
-        db.tryExec("RELEASE alert_list");
-        throw;
+    {
+        cached_statement total(db, total_sql[form]);
+        bind_filter(*total);
+        out.total = sql::count(*total);
     }
+    if (q.paging.offset < out.total) {
+        cached_statement st_sql(db, page_sql[form]);
+        auto& st = *st_sql;
+        bind_filter(st);
+        st.bind(4, static_cast<int64_t>(q.paging.limit));
+        st.bind(5, static_cast<int64_t>(q.paging.offset));
+        out.items.reserve(
+            static_cast<std::size_t>(std::min<std::int64_t>(q.paging.limit, out.total)));
+        while (st.executeStep())
+            out.items.push_back(read_alert(st));
+    }
+    reads.release();
     return out;
 }
 
@@ -305,23 +301,6 @@ std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
     return count;
 }
 
-std::vector<core::alert> load_armed(SQLite::Database& db, core::symbol_table& symbols) {
-    std::vector<core::alert> out;
-    cached_statement st_sql(db, std::string("SELECT ") + alert_columns +
-                                    " FROM alerts WHERE status = 'active' ORDER BY id");
-    auto& st = *st_sql;
-    while (st.executeStep()) {
-        stored_alert s = read_alert(st);
-        auto const id = symbols.try_intern(s.symbol);
-        if (!id)
-            throw std::runtime_error("alert " + std::to_string(s.alert.id) +
-                                     " has an invalid symbol '" + s.symbol + "'");
-        s.alert.symbol = *id;
-        out.push_back(std::move(s.alert));
-    }
-    return out;
-}
-
 std::int64_t add_event(SQLite::Database& db, event_record const& e) {
     cached_statement st_sql(db,
                             "INSERT INTO alert_events (alert_id, type, time, price, "
@@ -389,61 +368,44 @@ std::optional<fire_outcome> record_fire(SQLite::Database& db, core::alert const&
         throw std::invalid_argument("record_fire needs an alert that core::fire() updated");
     // A savepoint of its own keeps the unit whole even when the caller runs
     // it outside a writer job.
-    cached_statement begin_sql(db, "SAVEPOINT record_fire");
-    auto& begin = *begin_sql;
-    begin.exec();
-    try {
-        cached_statement st_sql(db, "UPDATE alerts SET status = ?1, updated_at = ?2, "
-                                    "triggered_at = ?3, trigger_price = ?4, trigger_count = ?5 "
-                                    "WHERE id = ?6 AND status = 'active'");
-        auto& st = *st_sql;
-        st.bind(1, text(core::to_string(a.status)));
-        st.bind(2, static_cast<int64_t>(a.updated_at));
-        st.bind(3, static_cast<int64_t>(*a.triggered_at));
-        st.bind(4, static_cast<int64_t>(a.trigger_price->units()));
-        st.bind(5, static_cast<int64_t>(a.trigger_count));
-        st.bind(6, static_cast<int64_t>(a.id));
-        if (st.exec() == 0) {
-            db.exec("ROLLBACK TO record_fire; RELEASE record_fire");
-            return std::nullopt;
-        }
-        fire_outcome out;
-        event_record ev;
-        ev.alert = a.id;
-        ev.type = event_type::triggered;
-        ev.time = *a.triggered_at;
-        ev.price = a.trigger_price;
-        ev.exchange_time = exchange_time;
-        ev.detected_at = a.triggered_at;
-        ev.backfilled = backfilled;
-        out.event_id = add_event(db, ev);
-        cached_statement ob_sql(db, "INSERT INTO outbox (delivery_id, channel, user_id, alert_id, "
-                                    "payload, next_attempt_at, created_at, updated_at) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        auto& ob = *ob_sql;
-        for (auto const& n : notifications) {
-            std::string_view const ch = core::to_string(n.channel);
-            if (ch.empty()) throw std::invalid_argument("a notification needs exactly one channel");
-            ob.reset();
-            ob.bind(1, "kryptod-" + std::to_string(a.id) + "-" + std::to_string(out.event_id) +
-                           "-" + text(ch));
-            ob.bind(2, text(ch));
-            ob.bind(3, static_cast<int64_t>(a.owner));
-            ob.bind(4, static_cast<int64_t>(a.id));
-            ob.bind(5, n.payload);
-            ob.bind(6, static_cast<int64_t>(*a.triggered_at));
-            ob.bind(7, static_cast<int64_t>(*a.triggered_at));
-            ob.bind(8, static_cast<int64_t>(*a.triggered_at));
-            ob.exec();
-            out.outbox_ids.push_back(db.getLastInsertRowid());
-        }
-        db.exec("RELEASE record_fire");
-        return out;
-    } catch (...) {
-        db.tryExec("ROLLBACK TO record_fire");
-        db.tryExec("RELEASE record_fire");
-        throw;
+    savepoint unit(db, "record_fire");
+    cached_statement st_sql(db, "UPDATE alerts SET status = ?1, updated_at = ?2, "
+                                "triggered_at = ?3, trigger_price = ?4, trigger_count = ?5 "
+                                "WHERE id = ?6 AND status = 'active'");
+    auto& st = *st_sql;
+    st.bind(1, text(core::to_string(a.status)));
+    st.bind(2, static_cast<int64_t>(a.updated_at));
+    st.bind(3, static_cast<int64_t>(*a.triggered_at));
+    st.bind(4, static_cast<int64_t>(a.trigger_price->units()));
+    st.bind(5, static_cast<int64_t>(a.trigger_count));
+    st.bind(6, static_cast<int64_t>(a.id));
+    if (st.exec() == 0) return std::nullopt; // no longer active: nothing written
+    fire_outcome out;
+    event_record ev;
+    ev.alert = a.id;
+    ev.type = event_type::triggered;
+    ev.time = *a.triggered_at;
+    ev.price = a.trigger_price;
+    ev.exchange_time = exchange_time;
+    ev.detected_at = a.triggered_at;
+    ev.backfilled = backfilled;
+    out.event_id = add_event(db, ev);
+    for (auto const& n : notifications) {
+        std::string_view const ch = core::to_string(n.channel);
+        if (ch.empty()) throw std::invalid_argument("a notification needs exactly one channel");
+        outbox_store::message m;
+        m.delivery_id = "kryptod-" + std::to_string(a.id) + "-" + std::to_string(out.event_id) +
+                        "-" + std::string(ch);
+        m.channel = n.channel;
+        m.user = a.owner;
+        m.alert = a.id;
+        m.payload = n.payload;
+        m.next_attempt_at = *a.triggered_at;
+        m.created_at = *a.triggered_at;
+        out.outbox_ids.push_back(outbox_store::enqueue(db, m));
     }
+    unit.release();
+    return out;
 }
 
 } // namespace kryptod::storage::alert_store

@@ -138,10 +138,6 @@ using armed_alert_fn = std::function<void(armed_alert const&)>;
 std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
                            armed_alert_fn const& fn);
 
-// Every active alert as a full core::alert, in id order, with its symbol
-// interned into `symbols`. Same failures as for_each_armed().
-std::vector<core::alert> load_armed(SQLite::Database& db, core::symbol_table& symbols);
-
 // Appends an event (its id is ignored) and returns its id. Throws a
 // constraint error for an unknown alert or a `triggered` event without its
 // fields (use record_fire() for fires).
@@ -167,7 +163,8 @@ struct fire_outcome {
 // Records a fire as one unit: `a` as core::fire() left it (status,
 // triggered_at = detection time, trigger_price, trigger_count, updated_at),
 // its `triggered` event (price, exchange_time, detected_at, backfilled) and
-// one outbox row per notification, due at once, with the stable delivery id
+// one outbox row per notification (inserted by outbox_store::enqueue(), as
+// every outbox row is), due at once, with the stable delivery id
 // "kryptod-<alert>-<event>-<channel>". Returns std::nullopt, writing
 // nothing, when the stored alert is no longer active (disabled or deleted
 // meanwhile). Throws, writing nothing, on any failure.

@@ -191,7 +191,13 @@ CREATE TRIGGER alert_counts_delete AFTER DELETE ON alerts BEGIN
 END;
 )sql";
 
-constexpr std::array<std::string_view, 2> all_migrations{migration_1, migration_2};
+// Migration 3: finished outbox rows by their last change, for the purge of
+// notify.retention_days; pending rows (most of the writes) stay out of it.
+constexpr std::string_view migration_3 = R"sql(
+CREATE INDEX outbox_finished ON outbox (updated_at) WHERE state <> 'pending';
+)sql";
+
+constexpr std::array<std::string_view, 3> all_migrations{migration_1, migration_2, migration_3};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -148,4 +148,26 @@ std::int64_t count_alert_messages_since(SQLite::Database& db, core::user_id user
     return sql::count(st);
 }
 
+std::int64_t count_account_messages_since(SQLite::Database& db, core::user_id user,
+                                          core::millis since) {
+    cached_statement st_sql(db, "SELECT count(*) FROM outbox WHERE user_id = ? AND created_at >= ? "
+                                "AND alert_id IS NULL");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(user));
+    st.bind(2, static_cast<int64_t>(since));
+    return sql::count(st);
+}
+
+std::size_t purge_finished(SQLite::Database& db, core::millis before, int limit) {
+    // outbox_finished (state <> 'pending', by updated_at) finds them without
+    // reading the pending rows or the rows still kept.
+    cached_statement st_sql(db, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                                "WHERE state <> 'pending' AND updated_at < ?1 "
+                                "ORDER BY updated_at LIMIT ?2)");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(before));
+    st.bind(2, limit);
+    return static_cast<std::size_t>(st.exec());
+}
+
 } // namespace kryptod::storage::outbox_store

@@ -4,8 +4,9 @@
 // it has used up its attempts. Claiming a row leases it (moves its next
 // attempt into the future), so a row is sent again only when its sender
 // crashed or reported a failure: delivery is at least once, under a stable
-// delivery id. Functions throw SQLite::Exception on a database failure and
-// not_found_error where stated.
+// delivery id. Delivered and failed rows are kept for notify.retention_days
+// (purge_finished()). Functions throw SQLite::Exception on a database
+// failure and not_found_error where stated.
 #pragma once
 
 #include "core/alert.hpp"
@@ -65,5 +66,17 @@ delivery_state mark_attempt_failed(SQLite::Database& db, std::int64_t id, std::s
 // since `since`, for notify.max_per_user_per_hour.
 std::int64_t count_alert_messages_since(SQLite::Database& db, core::user_id user,
                                         core::millis since);
+
+// How many account emails (verification, reset) were queued for a user
+// since `since`, for notify.account_emails_per_day. A user has one address,
+// so this is the count per address.
+std::int64_t count_account_messages_since(SQLite::Database& db, core::user_id user,
+                                          core::millis since);
+
+// Deletes up to `limit` messages that were delivered or failed before
+// `before` (their last change), oldest first, and returns how many: the
+// retention of notify.retention_days, run in small batches so that one
+// purge never holds the writer long. Pending messages are never deleted.
+std::size_t purge_finished(SQLite::Database& db, core::millis before, int limit);
 
 } // namespace kryptod::storage::outbox_store

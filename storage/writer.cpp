@@ -6,8 +6,12 @@
 #include "storage/writer.hpp"
 
 #include "storage/statement_cache.hpp"
+#include "storage/transaction.hpp"
+
+#include <SQLiteCpp/Exception.h>
 
 #include <algorithm>
+#include <optional>
 #include <sqlite3.h>
 #include <utility>
 #include <vector>
@@ -134,111 +138,112 @@ void writer::run() {
     }
 }
 
+// A batch is one transaction, or several when one was lost: SQLite abandons
+// a whole transaction on some errors (SQLITE_FULL, SQLITE_IOERR,
+// SQLITE_NOMEM), the jobs whose work was in it fail with that error, and the
+// jobs after the one that met it start a fresh transaction.
 void writer::run_batch(std::deque<job>& batch) {
-    std::size_t const n = batch.size();
-    std::vector<status> outcome(n);
-    std::uint64_t batches = 0;
-    bool committed_any = false;
-    bool failed_txn = false;
-    sqlite3* const handle = db_.getHandle();
-
-    // Fails every job in [from, to) that had succeeded so far: their work
-    // was in a transaction that did not commit.
-    auto fail_range = [&](std::size_t from, std::size_t to, error const& e) {
-        for (std::size_t j = from; j < to; ++j)
-            if (outcome[j]) outcome[j] = e;
-    };
-
+    std::vector<status> outcome(batch.size());
+    batch_tally tally;
     auto const listener = alerts_listener();
     std::size_t i = 0;
-    while (i < n) {
-        ++batches;
-        std::size_t const start = i;
-        changed_owners_.clear(); // changes of a transaction rolled back never showed
-        try {
-            db_.exec("BEGIN IMMEDIATE");
-        } catch (...) {
-            fail_range(i, n, error_from(std::current_exception()));
-            failed_txn = true;
-            break;
-        }
-        bool lost = false;
-        for (; i < n; ++i) {
-            std::size_t const owners_before = changed_owners_.size();
-            try {
-                cached_statement(db_, "SAVEPOINT job")->exec();
-                batch[i].work(db_);
-                cached_statement(db_, "RELEASE job")->exec();
-                continue;
-            } catch (...) {
-                outcome[i] = error_from(std::current_exception());
-            }
-            // SQLite abandons the whole transaction on some errors (SQLITE_FULL,
-            // SQLITE_IOERR, SQLITE_NOMEM); then the earlier jobs' work is gone too.
-            bool ok_rollback = sqlite3_get_autocommit(handle) == 0;
-            if (ok_rollback) {
-                ok_rollback = db_.tryExec("ROLLBACK TO job") == SQLITE_OK &&
-                              db_.tryExec("RELEASE job") == SQLITE_OK;
-            }
-            if (ok_rollback) changed_owners_.resize(owners_before); // undone, never seen
-            if (!ok_rollback) {
-                if (sqlite3_get_autocommit(handle) == 0) db_.tryExec("ROLLBACK");
-                fail_range(start, i, outcome[i].err());
-                ++i;
-                lost = true;
-                failed_txn = true;
-                break;
-            }
-        }
-        if (lost) continue;
+    while (i < batch.size())
+        i = run_transaction(batch, i, outcome, listener, tally);
+    record_batch(outcome, tally);
+    if (!announced_owners_.empty()) {
+        if (listener) listener(alert_change::done, announced_owners_);
+        announced_owners_.clear();
+    }
+    post_completions(batch, outcome);
+}
 
-        announce_alert_changes(listener);
-        auto const t0 = std::chrono::steady_clock::now();
-        int const rc = db_.tryExec("COMMIT");
-        auto const took = std::chrono::steady_clock::now() - t0;
-        if (rc != SQLITE_OK) {
-            int const ext = db_.getExtendedErrorCode();
-            error const e{errc_from_sqlite(ext), std::string("commit failed: ") + db_.getErrorMsg(),
-                          ext};
-            if (sqlite3_get_autocommit(handle) == 0) db_.tryExec("ROLLBACK");
-            fail_range(start, i, e);
-            failed_txn = true;
-        } else {
-            committed_any = true;
-            if (options_.on_commit)
-                options_.on_commit(std::chrono::duration_cast<std::chrono::nanoseconds>(took),
-                                   i - start);
-        }
+std::size_t writer::run_transaction(std::deque<job>& batch, std::size_t start,
+                                    std::vector<status>& outcome, alerts_changed_fn const& listener,
+                                    batch_tally& tally) {
+    // Fails every job in [start, end) that had succeeded so far: their work
+    // was in a transaction that did not commit.
+    auto const fail_range = [&](std::size_t end, error const& e) {
+        for (std::size_t j = start; j < end; ++j)
+            if (outcome[j]) outcome[j] = e;
+    };
+    ++tally.transactions;
+    changed_owners_.clear(); // changes of a transaction rolled back never showed
+    std::optional<transaction> txn;
+    try {
+        txn.emplace(db_);
+    } catch (...) {
+        fail_range(batch.size(), error_from(std::current_exception()));
+        tally.failed = true;
+        return batch.size();
+    }
+    std::size_t i = start;
+    for (; i < batch.size(); ++i) {
+        if (run_job(batch[i], outcome[i])) continue;
+        fail_range(i, outcome[i].err());
+        tally.failed = true;
+        return i + 1; // the transaction rolls back as it leaves scope
     }
 
+    announce_alert_changes(listener);
+    auto const t0 = std::chrono::steady_clock::now();
+    try {
+        txn->commit();
+    } catch (SQLite::Exception const& e) {
+        int const ext = e.getExtendedErrorCode();
+        fail_range(i, error{errc_from_sqlite(ext), std::string("commit failed: ") + e.what(), ext});
+        tally.failed = true;
+        return i;
+    }
+    tally.committed_any = true;
+    if (options_.on_commit)
+        options_.on_commit(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now() - t0),
+                           i - start);
+    return i;
+}
+
+bool writer::run_job(job& j, status& outcome) {
+    std::size_t const owners_before = changed_owners_.size();
+    std::optional<savepoint> sp;
+    try {
+        sp.emplace(db_, "job");
+        j.work(db_);
+        sp->release();
+        return true;
+    } catch (...) {
+        outcome = error_from(std::current_exception());
+    }
+    if (!sp || !sp->rollback()) return false;
+    changed_owners_.resize(owners_before); // undone, never seen
+    return true;
+}
+
+void writer::record_batch(std::vector<status> const& outcome, batch_tally const& tally) {
     std::uint64_t ok = 0;
     for (auto const& s : outcome)
         if (s) ++ok;
     {
         std::lock_guard lock(mutex_);
-        stats_.batches += batches;
+        stats_.batches += tally.transactions;
         stats_.jobs_committed += ok;
-        stats_.jobs_failed += n - ok;
+        stats_.jobs_failed += outcome.size() - ok;
     }
-    if (failed_txn)
+    if (tally.failed)
         healthy_.store(false, std::memory_order_relaxed);
-    else if (committed_any)
+    else if (tally.committed_any)
         healthy_.store(true, std::memory_order_relaxed);
+}
 
-    if (!announced_owners_.empty()) {
-        if (listener) listener(alert_change::done, announced_owners_);
-        announced_owners_.clear();
-    }
-
-    // One post per batch, running the completions in submission order: one
-    // hand-over to the io_context instead of one per job.
+// One post per batch, running the completions in submission order: one
+// hand-over to the io_context instead of one per job.
+void writer::post_completions(std::deque<job>& batch, std::vector<status>& outcome) {
     struct completion {
         done_fn done;
         status outcome;
     };
     auto completions = std::make_shared<std::vector<completion>>();
-    completions->reserve(n);
-    for (std::size_t j = 0; j < n; ++j)
+    completions->reserve(batch.size());
+    for (std::size_t j = 0; j < batch.size(); ++j)
         if (batch[j].done)
             completions->push_back(completion{std::move(batch[j].done), std::move(outcome[j])});
     if (completions->empty()) return;

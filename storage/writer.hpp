@@ -1,4 +1,17 @@
-// storage::writer: the one thread that writes kryptod's database.
+// storage::writer: the one thread that writes kryptod's database, and the
+// main file of storage/.
+//
+// storage/ keeps kryptod's state in one SQLite file behind functions in
+// core's vocabulary; SQL lives here and nowhere else. Its rules:
+// - One read-write connection, owned by this writer; every write at run time
+//   is a writer job. Readers (API lists, start-up) use their own
+//   read-only connections (database.hpp).
+// - The stores (alert_store, outbox_store, user_store, ...) are free
+//   functions over a connection; they throw SQLite::Exception and leave
+//   nothing half-written: a unit of several statements runs in a
+//   storage::savepoint, a batch in a storage::transaction (transaction.hpp),
+//   never in hand-written BEGIN, SAVEPOINT or ROLLBACK.
+// - The schema changes only by migrations appended to database.cpp.
 //
 // The writer owns the only read-write connection. Callers (the tick path, the
 // HTTP handlers) hand it jobs through a bounded queue and never wait: submit()
@@ -148,8 +161,25 @@ private:
         done_fn done;
     };
 
+    // What the transactions of one batch came to, for stats and health.
+    struct batch_tally {
+        std::uint64_t transactions = 0;
+        bool committed_any = false;
+        bool failed = false;
+    };
+
     void run();
     void run_batch(std::deque<job>& batch);
+    // Runs jobs from `start` in one transaction, until every job ran or the
+    // transaction was lost; returns the index of the first job not in it.
+    std::size_t run_transaction(std::deque<job>& batch, std::size_t start,
+                                std::vector<status>& outcome, alerts_changed_fn const& listener,
+                                batch_tally& tally);
+    // Runs one job in a savepoint of its own; false when its failure cost
+    // the whole transaction.
+    bool run_job(job& j, status& outcome);
+    void record_batch(std::vector<status> const& outcome, batch_tally const& tally);
+    void post_completions(std::deque<job>& batch, std::vector<status>& outcome);
     alerts_changed_fn alerts_listener();
     void announce_alert_changes(alerts_changed_fn const& listener);
     static void alert_changed(sqlite3_context* ctx, int argc, sqlite3_value** argv);

@@ -11,6 +11,7 @@ account_settings account_settings::from(config const& cfg) {
     s.refresh_ttl = cfg.auth.refresh_ttl;
     s.rate_limit = cfg.auth.rate_limit;
     s.max_body = cfg.http.max_body;
+    s.account_emails_per_day = cfg.notify.account_emails_per_day;
     return s;
 }
 

@@ -43,6 +43,8 @@ struct account_settings {
     std::size_t max_body = 64 * 1024;
     // How long an email verification token stays valid (a reset token: 1 h).
     std::chrono::seconds verify_ttl{24 * 3600};
+    // notify.account_emails_per_day: account emails to one address per 24 h.
+    std::uint32_t account_emails_per_day = 5;
 
     // The daemon's settings from its configuration.
     static account_settings from(config const& cfg);

@@ -4,6 +4,7 @@
 #include "daemon/api/accounts.hpp"
 
 #include "daemon/log.hpp"
+#include "daemon/notify/notice.hpp"
 #include "storage/outbox_store.hpp"
 #include "storage/user_store.hpp"
 
@@ -44,19 +45,33 @@ bool token_shaped(std::string_view token) noexcept {
     return token.size() == 64 && token.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-// Queues an account email (verification, reset) in the outbox; the notifier
-// sends it. The payload is JSON: {"to", "subject", "body"}.
-void queue_account_email(SQLite::Database& db, std::int64_t user, std::string const& to,
-                         std::string subject, std::string body, core::millis now) {
+// Queues an account email (verification, reset) carrying `token` in the
+// outbox; the notifier sends it. The payload is notify's (notify::encode):
+// the token is held in memory until it expires and never written to the
+// database, where only its hash is. At most `per_day` account emails go to
+// one user's address in 24 hours (notify.account_emails_per_day), so nobody
+// can flood an inbox through the reset form: past it nothing is queued and
+// false is returned, and the caller stores no token either.
+bool queue_account_email(SQLite::Database& db, std::int64_t user, std::string const& to,
+                         std::string subject, std::string body, std::string const& token,
+                         core::millis token_expires_at, std::uint32_t per_day, core::millis now) {
+    constexpr core::millis one_day = 86'400'000;
+    if (storage::outbox_store::count_account_messages_since(db, user, now - one_day) >=
+        static_cast<std::int64_t>(per_day)) {
+        log::info("account email \"", subject, "\" for user ", user,
+                  " not queued: notify.account_emails_per_day (", per_day, ") reached");
+        return false;
+    }
     storage::outbox_store::message m;
     m.delivery_id = "kryptod-account-" + http::random_hex(16);
     m.channel = core::channel::email;
     m.user = user;
-    m.payload = json::serialize(
-        json::object{{"to", to}, {"subject", std::move(subject)}, {"body", std::move(body)}});
+    m.payload = notify::encode(notify::account_email{to, std::move(subject), std::move(body)},
+                               notify::email_secret{token, token_expires_at});
     m.next_attempt_at = now;
     m.created_at = now;
     storage::outbox_store::enqueue(db, m);
+    return true;
 }
 
 users::refresh_token_record new_refresh_record(std::int64_t user, std::string const& token,
@@ -127,9 +142,10 @@ void on_register(services_ptr s, incoming in, responder respond) {
         }
         auto const now = now_millis();
         auto const verify_ttl = s->settings().verify_ttl;
+        auto const per_day = s->settings().account_emails_per_day;
         submit_write<users::user_record>(
             *s, respond, v,
-            [email, hash, now, verify_ttl](SQLite::Database& db) {
+            [email, hash, now, verify_ttl, per_day](SQLite::Database& db) {
                 users::user_record u;
                 u.email = email;
                 u.password_hash = hash;
@@ -137,15 +153,16 @@ void on_register(services_ptr s, incoming in, responder respond) {
                 u.updated_at = now;
                 u.id = users::create(db, u);
                 auto token = http::random_hex(32);
-                users::insert_email_token(db, u.id, http::token_digest(token), "verify_email", now,
-                                          now + core::seconds_to_millis(verify_ttl.count()));
-                queue_account_email(
-                    db, u.id, email, "Confirm your kryptod email address",
-                    "Welcome to kryptod.\n\nTo confirm this address, send this token to "
-                    "POST /api/auth/verify-email as {\"token\": \"" +
-                        token + "\"}:\n\n" + token + "\n\nIt is valid for " +
-                        std::to_string(verify_ttl.count() / 3600) + " hours.\n",
-                    now);
+                auto const expires_at = now + core::seconds_to_millis(verify_ttl.count());
+                if (queue_account_email(
+                        db, u.id, email, "Confirm your kryptod email address",
+                        "Welcome to kryptod.\n\nTo confirm this address, send this token to "
+                        "POST /api/auth/verify-email as {\"token\": \"" +
+                            token + "\"}:\n\n" + token + "\n\nIt is valid for " +
+                            std::to_string(verify_ttl.count() / 3600) + " hours.\n",
+                        token, expires_at, per_day, now))
+                    users::insert_email_token(db, u.id, http::token_digest(token), "verify_email",
+                                              now, expires_at);
                 return u;
             },
             user_created(s, respond, v));
@@ -371,25 +388,29 @@ void on_password_reset(services_ptr s, incoming in, responder respond) {
                                      in.client_address, email, v))
         return respond(std::move(*limited));
     auto const now = now_millis();
+    auto const per_day = s->settings().account_emails_per_day;
     // Known or not, the request takes the same path through the writer, so
     // neither the answer nor its timing tells whether the account exists.
+    // Past notify.account_emails_per_day the answer is the same too.
     submit_write<bool>(
         *s, respond, v,
-        [email, now](SQLite::Database& db) {
+        [email, now, per_day](SQLite::Database& db) {
             auto user = valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
             if (!user || user->disabled) return false;
             auto token = http::random_hex(32);
+            auto const expires_at = now + core::seconds_to_millis(reset_token_ttl.count());
+            if (!queue_account_email(
+                    db, user->id, user->email, "Reset your kryptod password",
+                    "Someone asked to reset the password of this kryptod account. If it was you, "
+                    "send this token with your new password to POST "
+                    "/api/auth/password-reset/confirm as {\"token\": \"" +
+                        token + "\", \"password\": \"...\"}:\n\n" + token +
+                        "\n\nIt is valid for one hour and works once. If it was not you, ignore "
+                        "this email.\n",
+                    token, expires_at, per_day, now))
+                return false;
             users::insert_email_token(db, user->id, http::token_digest(token), "password_reset",
-                                      now, now + core::seconds_to_millis(reset_token_ttl.count()));
-            queue_account_email(
-                db, user->id, user->email, "Reset your kryptod password",
-                "Someone asked to reset the password of this kryptod account. If it was you, "
-                "send this token with your new password to POST /api/auth/password-reset/confirm "
-                "as {\"token\": \"" +
-                    token + "\", \"password\": \"...\"}:\n\n" + token +
-                    "\n\nIt is valid for one hour and works once. If it was not you, ignore this "
-                    "email.\n",
-                now);
+                                      now, expires_at);
             return true;
         },
         [respond, v](storage::result<bool> r) {

@@ -448,10 +448,10 @@ http::response not_found(unsigned version) {
 // Shared by the handlers: services, engine and settings.
 struct alert_api : std::enable_shared_from_this<alert_api> {
     std::shared_ptr<account_services> services;
-    alert_engine& engine;
+    live_alerts& engine;
     alert_api_settings settings;
 
-    alert_api(std::shared_ptr<account_services> s, alert_engine& e, alert_api_settings st)
+    alert_api(std::shared_ptr<account_services> s, live_alerts& e, alert_api_settings st)
         : services(std::move(s))
         , engine(e)
         , settings(std::move(st)) {}
@@ -905,7 +905,7 @@ void alert_api::prices(http::incoming in, http::responder respond) {
 } // namespace
 
 void add_alert_routes(http::router& r, std::shared_ptr<account_services> const& services,
-                      alert_engine& engine, alert_api_settings settings) {
+                      live_alerts& engine, alert_api_settings settings) {
     auto api = std::make_shared<alert_api>(services, engine, std::move(settings));
     using http::verb;
     auto bind = [api](auto member) {

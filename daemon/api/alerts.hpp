@@ -16,7 +16,7 @@
 // engine); reads run on the worker pool, writes on the storage writer.
 #pragma once
 
-#include "daemon/alert_engine.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/api/account_services.hpp"
 #include "http/router.hpp"
 
@@ -36,6 +36,6 @@ struct alert_api_settings {
 // GET /api/coins, POST /api/coins, DELETE /api/coins/{symbol} and
 // GET /api/prices.
 void add_alert_routes(http::router& r, std::shared_ptr<account_services> const& services,
-                      alert_engine& engine, alert_api_settings settings);
+                      live_alerts& engine, alert_api_settings settings);
 
 } // namespace kryptod::daemon::api

@@ -1,13 +1,18 @@
 // notify::notice: the outbox payload as a small JSON object
 // ({"kind": "alert" | "account", ...}). Prices travel as exact decimal
-// strings, times as Unix milliseconds.
+// strings, times as Unix milliseconds; an account email's secret travels as
+// a reference ("secret_ref") to this process's memory.
 #include "daemon/notify/notice.hpp"
 
-#include "core/rfc3339.hpp"
+#include "daemon/clock.hpp"
+#include "http/password.hpp"
 
 #include <boost/json.hpp>
 
 #include <cassert>
+#include <map>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 
 namespace kryptod::daemon::notify {
@@ -40,16 +45,42 @@ std::int64_t integer(json::object const& o, char const* key) {
     throw field_error{std::string("field '") + key + "' must be an integer"};
 }
 
-// A time as Unix milliseconds, or as RFC 3339 text (payloads written by
-// earlier renderers of the fire path carry text).
-core::millis time(json::object const& o, char const* key) {
-    auto const& v = member(o, key);
-    if (v.is_string()) {
-        auto const t = core::parse_rfc3339(std::string_view(v.get_string()));
-        if (!t) throw field_error{std::string("field '") + key + "' is not an RFC 3339 time"};
-        return *t;
+// Where an account email's secret stood in its subject and body; put back
+// only in payloads that carry a secret_ref, whose text the accounts code
+// wrote (and it never writes this marker itself).
+constexpr std::string_view secret_marker = "{{kryptod-secret}}";
+
+// The secrets of account emails queued by this process, by reference.
+class secret_vault {
+public:
+    void put(std::string ref, email_secret secret) {
+        auto const now = daemon::wall_clock_now();
+        std::lock_guard lock(mutex_);
+        std::erase_if(held_, [now](auto const& e) { return e.second.keep_until <= now; });
+        held_.insert_or_assign(std::move(ref), std::move(secret));
     }
-    return integer(o, key);
+
+    std::optional<std::string> get(std::string const& ref) const {
+        std::lock_guard lock(mutex_);
+        auto const it = held_.find(ref);
+        if (it == held_.end() || it->second.keep_until <= daemon::wall_clock_now())
+            return std::nullopt;
+        return it->second.value;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, email_secret, std::less<>> held_;
+};
+
+secret_vault& vault() {
+    static secret_vault v;
+    return v;
+}
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
 }
 
 bool boolean(json::object const& o, char const* key) {
@@ -76,8 +107,8 @@ alert_notice read_alert(json::object const& o) {
     if (!side) throw field_error{"field 'direction' must be \"above\" or \"below\""};
     n.side = *side;
     n.trigger_price = price(o, "price");
-    n.exchange_time = time(o, "exchange_time");
-    n.detected_at = time(o, "detected_at");
+    n.exchange_time = integer(o, "exchange_time");
+    n.detected_at = integer(o, "detected_at");
     n.backfilled = boolean(o, "backfilled");
     if (n.symbol.empty()) throw field_error{"field 'symbol' is empty"};
     return n;
@@ -89,6 +120,14 @@ account_email read_account(json::object const& o) {
     e.subject = text(o, "subject");
     e.body = text(o, "body");
     if (e.to.empty()) throw field_error{"field 'to' is empty"};
+    if (o.contains("secret_ref")) {
+        auto const secret = vault().get(text(o, "secret_ref"));
+        if (!secret)
+            throw field_error{"the token this email carried was held in memory only and is gone "
+                              "(kryptod restarted, or the token expired); ask for a new email"};
+        replace_all(e.subject, secret_marker, *secret);
+        replace_all(e.body, secret_marker, *secret);
+    }
     return e;
 }
 
@@ -134,6 +173,24 @@ std::string encode(account_email const& e) {
     return json::serialize(o);
 }
 
+std::string encode(account_email const& e, email_secret const& secret) {
+    if (secret.value.empty()) throw std::invalid_argument("an email secret must not be empty");
+    account_email kept = e;
+    replace_all(kept.subject, secret.value, secret_marker);
+    replace_all(kept.body, secret.value, secret_marker);
+    // Random, not counted: a reference left in the database by an earlier
+    // run must never name a secret of this one.
+    auto ref = http::random_hex(16);
+    json::object o;
+    o["kind"] = "account";
+    o["to"] = kept.to;
+    o["subject"] = kept.subject;
+    o["body"] = kept.body;
+    o["secret_ref"] = ref;
+    vault().put(std::move(ref), secret);
+    return json::serialize(o);
+}
+
 decode_result decode(std::string_view payload) {
     decode_result out;
     boost::system::error_code ec;
@@ -148,13 +205,11 @@ decode_result decode(std::string_view payload) {
     }
     auto const& o = v.get_object();
     try {
-        // Without a kind: {"type": "alert.triggered", ...} is the fire path's
-        // alert notice, {"to", "subject", "body"} the accounts code's email.
+        // Without a kind: an account email as kryptod 0.1 queued them, which
+        // a database upgraded with rows still pending holds.
         std::string kind;
         if (o.contains("kind"))
             kind = text(o, "kind");
-        else if (o.contains("type") && o.at("type") == "alert.triggered")
-            kind = "alert";
         else if (o.contains("to") && o.contains("subject") && o.contains("body"))
             kind = "account";
         else

@@ -1,16 +1,29 @@
 // notify::notice: what an outbox row asks the sender to deliver, and the
 // payload text it is stored as (the `payload` column of storage's outbox).
 //
-// Two kinds share the outbox: an alert notice, rendered by the fire path
+// Two kinds share the outbox: an alert notice, rendered by the fire recorder
 // into every email and webhook row of a fire, and an account email
 // (verification, password reset) whose subject and body the accounts code
 // writes. The recipient of an alert notice is looked up when it is sent (the
 // owner's current email or webhook); an account email carries its own.
+// This file is the payload's only encoder and decoder.
 //
-// Invariants: encode() then decode() gives back the same notice; decode()
-// never throws and names what is wrong with a payload it refuses, so a bad
-// row ends as a permanent failure with a reason instead of stalling the
-// queue.
+// Secrets stay out of the database. An account email's token is one: only
+// its hash is stored (users' email tokens). encode() with an email_secret
+// writes the payload with a marker where the token was and keeps the token
+// in this process's memory under a random reference until it expires;
+// decode() puts it back. A payload whose secret is gone (kryptod restarted
+// between queueing and sending, or the token expired) is refused with a
+// reason, so the row fails for good: the user asks for another email, which
+// the token's owner would have to do after a restart anyway.
+//
+// Invariants: encode() then decode() gives back the same notice (while the
+// secret is held); decode() never throws and names what is wrong with a
+// payload it refuses, so a bad row ends as a permanent failure with a reason
+// instead of stalling the queue.
+//
+// Thread-safety: every function may be called from any thread (the secrets
+// are held under a mutex).
 #pragma once
 
 #include "core/alert.hpp"
@@ -60,18 +73,31 @@ alert_notice notice_of_fire(core::alert const& a, std::string_view symbol,
 std::string encode(alert_notice const& n);
 std::string encode(account_email const& e);
 
+// A secret an account email carries (a verification or reset token), kept
+// in memory only, until `keep_until` (the token's own expiry: after it the
+// email is useless).
+struct email_secret {
+    std::string value; // non-empty; every occurrence in subject and body is kept out
+    core::millis keep_until = 0;
+};
+
+// The payload of an account email carrying `secret`: the same as encode(e)
+// with every occurrence of the secret replaced by a marker and a reference
+// to the secret, which this process holds until secret.keep_until. Expired
+// secrets are forgotten as new ones come. Throws std::invalid_argument for
+// an empty secret.
+std::string encode(account_email const& e, email_secret const& secret);
+
 struct decode_result {
     std::optional<notice> value; // set on success
     std::string error;           // why the payload was refused, otherwise
 };
 
-// Reads a payload written by encode(), or an alert notice of the form
-// {"type": "alert.triggered", "alert_id", "symbol", "name", "target_price",
-// "direction", "price", "exchange_time", "detected_at", "backfilled"} with
-// times as RFC 3339 text (other members are ignored), or an account email
-// {"to", "subject", "body"} without a kind. Fails (never throws) on text that is
-// not JSON, an unknown `kind`, a missing or mistyped field, a bad price or
-// direction.
+// Reads a payload written by encode() (an account email carrying a secret
+// gets it back), or an account email {"to", "subject", "body"} without a
+// kind, as kryptod 0.1 queued them. Fails (never throws) on text that is not
+// JSON, an unknown `kind`, a missing or mistyped field, a bad price or
+// direction, or a secret this process no longer holds.
 decode_result decode(std::string_view payload);
 
 } // namespace kryptod::daemon::notify

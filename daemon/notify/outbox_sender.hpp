@@ -31,7 +31,7 @@
 //
 // The per-user cap (notify.max_per_user_per_hour) is not applied here: the
 // fire path applies it when it queues alert notifications (see
-// daemon/alert_engine.hpp), so every row in the outbox is meant to be sent
+// daemon/live_alerts.hpp), so every row in the outbox is meant to be sent
 // and a notification is never counted against the cap twice.
 //
 // Thread-safety: start(), notify(), reload(), stop() and stats() may be

@@ -6,6 +6,7 @@
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/user_add.hpp"
 #include "daemon/api/users.hpp"
+#include "daemon/notify/notice.hpp"
 #include "http/listener.hpp"
 #include "http_client.hpp"
 #include "storage/database.hpp"
@@ -86,14 +87,18 @@ struct account_server {
         if (outcome.exit_status != 0) throw std::runtime_error(outcome.message);
     }
 
-    // The payloads of the outbox's account emails to `to`, oldest first.
+    // The outbox's account emails to `to` as the sender reads them ({to,
+    // subject, body}, the token put back from memory), oldest first.
     std::vector<boost::json::object> emails_to(std::string const& to) {
         auto db = storage::open_reader(db_path);
         SQLite::Statement st(db, "SELECT payload FROM outbox WHERE alert_id IS NULL ORDER BY id");
         std::vector<boost::json::object> out;
         while (st.executeStep()) {
-            auto payload = boost::json::parse(st.getColumn(0).getString()).as_object();
-            if (payload.at("to").as_string() == to) out.push_back(std::move(payload));
+            auto decoded = daemon::notify::decode(st.getColumn(0).getString());
+            if (!decoded.value) throw std::runtime_error("bad account email: " + decoded.error);
+            auto const& mail = std::get<daemon::notify::account_email>(*decoded.value);
+            if (mail.to == to)
+                out.push_back({{"to", mail.to}, {"subject", mail.subject}, {"body", mail.body}});
         }
         return out;
     }

@@ -3,7 +3,7 @@
 // pagination, two users kept apart, mass assignment and bad prices refused,
 // the original paths, coins and price history, and a tick firing an alert.
 #include "account_server.hpp"
-#include "daemon/alert_engine.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/log.hpp"
 #include "storage/coin_store.hpp"
@@ -26,7 +26,7 @@ struct alert_server {
     boost::asio::io_context ioc;
     std::unique_ptr<storage::writer> writer;
     std::shared_ptr<daemon::api::account_services> services;
-    std::unique_ptr<daemon::alert_engine> engine;
+    std::unique_ptr<daemon::live_alerts> engine;
     std::shared_ptr<http::listener> server;
     std::thread thread;
     unsigned short port = 0;
@@ -61,7 +61,7 @@ struct alert_server {
             [this](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
         services = std::make_shared<daemon::api::account_services>(
             *writer, db_path, std::string(64, 'k'), test_settings());
-        engine = std::make_unique<daemon::alert_engine>(ioc, *writer);
+        engine = std::make_unique<daemon::live_alerts>(ioc, *writer);
         {
             auto reader = storage::open_reader(db_path);
             engine->load(reader);

@@ -9,7 +9,7 @@
 #include "../daemon/daemon_process.hpp"
 #include "../daemon/piped_process.hpp"
 #include "account_server.hpp"
-#include "daemon/alert_engine.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/openapi.hpp"
 #include "storage/coin_store.hpp"
@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
                            [&](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
     auto services = std::make_shared<daemon::api::account_services>(
         writer, dir / "kryptod.db", std::string(64, 'k'), test_settings());
-    daemon::alert_engine engine(ioc, writer);
+    daemon::live_alerts engine(ioc, writer);
     http::router r;
     std::vector<operation> const operations_only = {
         {http::verb::get, "/healthz"}, {http::verb::get, "/readyz"}, {http::verb::get, "/metrics"}};

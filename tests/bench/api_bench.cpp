@@ -19,7 +19,7 @@
 // with the cache off, for reference.
 // KRYPTOD_BENCH_SECONDS sets the length of each measured run (default 10).
 #include "core/price.hpp"
-#include "daemon/alert_engine.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/users.hpp"
@@ -195,7 +195,7 @@ struct server {
     asio::io_context ioc{1};
     seeded users;
     std::unique_ptr<storage::writer> writer;
-    std::unique_ptr<kryptod::daemon::alert_engine> engine;
+    std::unique_ptr<kryptod::daemon::live_alerts> engine;
     std::shared_ptr<api::account_services> services;
     std::shared_ptr<kryptod::http::listener> listener;
     std::thread thread;
@@ -214,7 +214,7 @@ struct server {
         users = seed(db);
         writer = std::make_unique<storage::writer>(
             std::move(db), [this](std::function<void()> f) { asio::post(ioc, std::move(f)); });
-        engine = std::make_unique<kryptod::daemon::alert_engine>(ioc, *writer);
+        engine = std::make_unique<kryptod::daemon::live_alerts>(ioc, *writer);
         {
             auto reader = storage::open_reader(path);
             engine->load(reader);

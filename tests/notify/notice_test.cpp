@@ -1,5 +1,7 @@
-// Tests of notify::notice: the outbox payload round-trips, the fire path's
-// own JSON is understood, and a bad payload is refused with its reason.
+// Tests of notify::notice: the outbox payload round-trips, an account email's
+// secret never reaches the payload, and a bad payload is refused with its
+// reason.
+#include "daemon/clock.hpp"
 #include "daemon/notify/notice.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -57,18 +59,33 @@ BOOST_AUTO_TEST_CASE(the_notice_of_a_fire_comes_from_the_fired_alert) {
     BOOST_TEST(n.exchange_time == 4990);
 }
 
-BOOST_AUTO_TEST_CASE(the_fire_paths_rfc3339_form_is_read) {
-    auto const decoded = decode(
-        R"({"type":"alert.triggered","alert_id":3,"user_id":1,"email":"x@y.z","symbol":"BTCUSDT",)"
-        R"("direction":"above","target_price":"10","price":"10.5","name":"","repeat":"once",)"
-        R"("trigger_count":1,"exchange_time":"2026-11-23T14:00:00.123Z",)"
-        R"("detected_at":"2026-11-23T14:00:00.150Z","backfilled":false})");
+BOOST_AUTO_TEST_CASE(an_account_emails_secret_stays_out_of_its_payload) {
+    std::string const token(64, 'f');
+    account_email const e{"a@example.com", "Your token " + token,
+                          "send\n" + token + "\nor " + token};
+    auto const payload = encode(e, email_secret{token, kryptod::daemon::wall_clock_now() + 60'000});
+    BOOST_TEST(payload.find(token) == std::string::npos);
+    BOOST_TEST(payload.find(token.substr(0, 16)) == std::string::npos);
+    auto const decoded = decode(payload);
     BOOST_REQUIRE_MESSAGE(decoded.value, decoded.error);
-    auto const& n = std::get<alert_notice>(*decoded.value);
-    BOOST_TEST(n.alert == 3);
-    BOOST_TEST(n.exchange_time == 1795442400123);
-    BOOST_TEST(n.detected_at == 1795442400150);
-    BOOST_TEST(n.trigger_price.to_string() == "10.5");
+    BOOST_TEST((std::get<account_email>(*decoded.value) == e));
+    BOOST_TEST(decode(payload).value.has_value()); // every attempt reads it again
+}
+
+BOOST_AUTO_TEST_CASE(an_email_whose_secret_is_gone_is_refused_with_a_reason) {
+    std::string const token(64, 'e');
+    account_email const e{"a@example.com", "Reset", "token: " + token + "\n"};
+    // Expired: the token itself is no longer valid.
+    auto const expired = encode(e, email_secret{token, kryptod::daemon::wall_clock_now() - 1});
+    auto const d = decode(expired);
+    BOOST_TEST(!d.value);
+    BOOST_TEST(d.error.find("ask for a new email") != std::string::npos, d.error);
+    // Held by another process (an earlier run): this one never had it.
+    auto const d2 = decode(
+        R"({"kind":"account","to":"a@b.cd","subject":"s","body":"{{kryptod-secret}}","secret_ref":"00ff"})");
+    BOOST_TEST(!d2.value);
+    BOOST_TEST(d2.error.find("ask for a new email") != std::string::npos, d2.error);
+    BOOST_CHECK_THROW(encode(e, email_secret{"", 0}), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(the_accounts_codes_form_is_read) {

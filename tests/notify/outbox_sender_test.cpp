@@ -268,7 +268,7 @@ BOOST_FIXTURE_TEST_CASE(reload_moves_to_another_server, sender_fixture) {
 }
 
 // notify.max_per_user_per_hour is applied when a fire queues its rows
-// (daemon/alert_engine), never again here: a sender that capped too would
+// (daemon/live_alerts), never again here: a sender that capped too would
 // suppress rows the fire path already counted, so whatever is queued goes.
 BOOST_FIXTURE_TEST_CASE(every_queued_row_is_sent_the_cap_is_the_fire_paths, sender_fixture) {
     auto const user = add_user("ida@example.com");

@@ -1,5 +1,6 @@
 // Tests storage/outbox_store.hpp: claiming leases due messages, retries back
-// off until the attempts run out, and the per-user count.
+// off until the attempts run out, the per-user counts and the purge of
+// finished messages.
 #include "storage/outbox_store.hpp"
 #include "storage/result.hpp"
 #include "store_fixture.hpp"
@@ -92,6 +93,50 @@ BOOST_FIXTURE_TEST_CASE(only_alert_messages_count_toward_the_hourly_limit, test:
     BOOST_TEST(outbox::count_alert_messages_since(db, alice, 0) == 1);
     BOOST_TEST(outbox::count_alert_messages_since(db, alice, 2001) == 0);
     BOOST_TEST(outbox::count_alert_messages_since(db, bob, 0) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(only_account_emails_count_toward_the_daily_limit, test::store_fixture) {
+    outbox::enqueue(db, account_mail(alice, "acct-1", 1000));
+    outbox::enqueue(db, account_mail(alice, "acct-2", 5000));
+    db.exec("INSERT INTO alerts (user_id, symbol, target_price, direction, created_at, "
+            "updated_at, armed_at) VALUES (" +
+            std::to_string(alice) + ", 'BTCUSDT', 1, 'above', 0, 0, 0)");
+    auto m = account_mail(alice, "alert-1", 2000);
+    m.alert = db.getLastInsertRowid();
+    outbox::enqueue(db, m);
+    BOOST_TEST(outbox::count_account_messages_since(db, alice, 0) == 2);
+    BOOST_TEST(outbox::count_account_messages_since(db, alice, 1001) == 1);
+    BOOST_TEST(outbox::count_account_messages_since(db, bob, 0) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(purge_deletes_finished_messages_older_than_the_cutoff_in_batches,
+                        test::store_fixture) {
+    // Five delivered at 1000..5000, one failed at 2500, one pending since 0.
+    std::vector<std::int64_t> delivered;
+    for (int i = 1; i <= 5; ++i) {
+        auto const id = outbox::enqueue(db, account_mail(alice, "sent-" + std::to_string(i), 0));
+        outbox::claim_due(db, 0, 1, 10);
+        outbox::mark_delivered(db, id, i * 1000);
+        delivered.push_back(id);
+    }
+    auto const failed = outbox::enqueue(db, account_mail(bob, "failed", 0));
+    outbox::claim_due(db, 0, 1, 10);
+    BOOST_TEST((outbox::mark_attempt_failed(db, failed, "refused", 0, 1, 2500) ==
+                outbox::delivery_state::failed));
+    auto const pending = outbox::enqueue(db, account_mail(bob, "pending", 0));
+
+    // Before 4000: sent-1..3 and the failed one, at most two at a time.
+    BOOST_TEST(outbox::purge_finished(db, 4000, 2) == 2u);
+    BOOST_TEST(outbox::purge_finished(db, 4000, 2) == 2u);
+    BOOST_TEST(outbox::purge_finished(db, 4000, 2) == 0u);
+    BOOST_TEST(!outbox::get(db, delivered[0]).has_value());
+    BOOST_TEST(!outbox::get(db, delivered[2]).has_value());
+    BOOST_TEST(!outbox::get(db, failed).has_value());
+    BOOST_TEST(outbox::get(db, delivered[3]).has_value()); // kept: changed at 4000
+    BOOST_TEST(outbox::get(db, delivered[4]).has_value());
+    // A pending message is never purged, however old.
+    BOOST_TEST(outbox::purge_finished(db, 1'000'000, 100) == 2u);
+    BOOST_TEST(outbox::get(db, pending).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,25 +1,34 @@
-// alert_engine: the live side of the alerts. It owns the evaluator
-// (core::alert_book) on the io_context thread, feeds it trades, ranges and
-// time, and turns what fires into durable records through the storage
-// writer; it also takes the API's changes to armed alerts.
+// live_alerts: the armed alerts at run time, the daemon's side of the fire
+// path. It owns the evaluator (core::alert_book) on the io_context thread,
+// feeds it trades, ranges and time, and hands what fires to the fire
+// recorder inside storage writer jobs; it also takes the API's changes to
+// armed alerts and the coin list.
 //
-// The chain is decode -> tick -> index -> fired alerts -> storage -> notify,
-// each step apart: on_trade() only evaluates and queues; every fire of a
-// burst of trades is committed by one writer job (one transaction: each
-// alert's new state, its `triggered` event and its outbox rows), and only
-// after that commit is the notifier woken.
+// The fire path, one file per step:
+//   feed (daemon/feed/) -> trade recorder (feed_sink) -> live_alerts ->
+//   evaluator (core::alert_book) -> fire recorder (fire_recorder) ->
+//   storage writer -> outbox sender (daemon/notify/)
+// on_trade() only evaluates and queues; every fire of a burst of trades is
+// committed by one writer job (one transaction), and only after that commit
+// is the notifier woken.
 //
 // Invariants:
 // - A fire detected in memory is committed or retried until it is: a failed
 //   commit (disk full, I/O error) puts the fires back in the queue, so a
 //   crossing is never dropped for a transient storage error. A fire whose
-//   alert was disabled or deleted in the meantime is dropped by storage.
+//   alert was disabled or deleted in the meantime is dropped by the recorder.
 // - The API arms an alert only after its write is durable (armed()).
+// - Time comes from one wall_clock (daemon/clock.hpp), injectable in tests.
 //
-// Thread-safety: every member runs on the io_context thread.
+// Thread-safety: every member runs on the io_context thread. Completion
+// handlers capture `this`: the owner keeps the object alive until its
+// io_context stopped running (service.cpp destroys it before the io_context,
+// whose pending handlers are then destroyed, never run).
 #pragma once
 
 #include "core/alert_book.hpp"
+#include "daemon/clock.hpp"
+#include "daemon/fire_recorder.hpp"
 #include "storage/startup.hpp"
 #include "storage/writer.hpp"
 
@@ -34,19 +43,21 @@
 
 namespace kryptod::daemon {
 
-struct engine_options {
+struct live_alerts_options {
     // How often time-driven changes (expiries, cooldown ends) are applied.
     std::chrono::milliseconds time_step{1000};
     // How long a fire commit that failed waits before it is tried again.
     std::chrono::milliseconds retry_delay{1000};
     // notify.max_per_user_per_hour: alert notifications (one per channel)
     // one user can be queued per hour; past it they are recorded as
-    // `suppressed` events and never queued. The engine is the cap's only
-    // owner: the sender sends whatever was queued.
+    // `suppressed` events and never queued. The fire recorder is the cap's
+    // only owner: the sender sends whatever was queued.
     std::uint32_t max_per_user_per_hour = 100;
+    // The daemon's wall clock (tests move their own).
+    wall_clock clock;
 };
 
-struct engine_stats {
+struct live_alerts_stats {
     std::uint64_t ticks = 0;           // trades evaluated
     std::uint64_t fired = 0;           // fires detected
     std::uint64_t committed = 0;       // fires durably recorded
@@ -57,10 +68,7 @@ struct engine_stats {
     std::size_t pending = 0;           // fires waiting for their commit
 };
 
-// The current daemon time as ms since the Unix epoch.
-core::millis wall_clock_now();
-
-class alert_engine {
+class live_alerts {
 public:
     // Called after fires committed, with how many: wakes the notifier.
     using committed_fn = std::function<void(std::size_t)>;
@@ -68,8 +76,8 @@ public:
     // returning the alerts it fires), for the metrics histogram.
     using latency_fn = std::function<void(std::chrono::nanoseconds)>;
 
-    alert_engine(boost::asio::io_context& ioc, storage::writer& writer,
-                 engine_options options = {});
+    live_alerts(boost::asio::io_context& ioc, storage::writer& writer,
+                live_alerts_options options = {});
 
     // Fills the book from the database before serving: coins, armed alerts
     // (armed from their stored armed_at; a repeat-every alert whose last
@@ -109,7 +117,7 @@ public:
 
     core::alert_book& book() noexcept { return book_; }
     core::alert_book const& book() const noexcept { return book_; }
-    engine_stats stats() const;
+    live_alerts_stats stats() const;
 
     // Fires detected but not yet known to be durable: waiting for their
     // transaction, or in one the writer has not answered. While any exists
@@ -129,7 +137,8 @@ private:
 
     boost::asio::io_context& ioc_;
     storage::writer& writer_;
-    engine_options options_;
+    live_alerts_options options_;
+    fire_recorder recorder_;
     core::alert_book book_;
     std::vector<core::fired_alert> fired_;   // scratch for one tick
     std::vector<core::fired_alert> pending_; // fires waiting for a commit
@@ -142,7 +151,7 @@ private:
     boost::asio::steady_timer retry_timer_;
     committed_fn on_committed_;
     latency_fn on_latency_;
-    engine_stats stats_;
+    live_alerts_stats stats_;
 };
 
 } // namespace kryptod::daemon

@@ -1,12 +1,9 @@
-// The live side of the alerts: evaluation on the io_context thread, fires and
-// expiries committed through the storage writer.
-#include "daemon/alert_engine.hpp"
+// live_alerts: evaluation on the io_context thread; fires recorded by the
+// fire recorder and expiries by the store, through the storage writer.
+#include "daemon/live_alerts.hpp"
 
 #include "daemon/log.hpp"
-#include "daemon/notify/notice.hpp"
 #include "storage/alert_store.hpp"
-#include "storage/outbox_store.hpp"
-#include "storage/user_store.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -15,84 +12,17 @@ namespace kryptod::daemon {
 namespace asio = boost::asio;
 using storage::alert_store::event_type;
 
-core::millis wall_clock_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-namespace {
-
-struct fire_record {
-    core::alert_id id;
-    core::user_id owner;
-    std::string symbol;
-    core::price at;
-    bool backfilled;
-    std::size_t suppressed; // notifications over the hourly cap
-};
-
-bool record_one(SQLite::Database& db, core::fired_alert const& f, std::uint32_t cap_per_hour,
-                std::vector<fire_record>& records) {
-    auto stored = storage::alert_store::find(db, f.id);
-    if (!stored || stored->alert.status != core::alert_status::active) return false;
-    core::alert a = stored->alert;
-    if (core::fire(a, f.at, f.detected_at) != core::transition::applied) return false;
-    auto user = storage::user_store::get(db, a.owner);
-    if (!user) return false;
-
-    // notify.max_per_user_per_hour bounds the alert notifications one user
-    // is sent. It is applied here, once, and nowhere else: the outbox rows
-    // of the hour before are the durable count (it survives a restart, and
-    // fires earlier in this transaction are in it), and a notification over
-    // the cap never becomes a row, so it costs no email. Each channel counts
-    // as one notification; one over the cap gets a `suppressed` event.
-    // Account emails are not alert rows: they neither count nor are capped.
-    auto queued =
-        storage::outbox_store::count_alert_messages_since(db, a.owner, f.detected_at - 3'600'000);
-    // Everything the sender needs, fixed at fire time so a retry sends the
-    // same thing.
-    auto const payload =
-        notify::encode(notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
-    std::vector<storage::alert_store::notification> notes;
-    std::vector<core::channel> suppressed;
-    auto const notify_by = [&](core::channel ch) {
-        if (queued < static_cast<std::int64_t>(cap_per_hour)) {
-            notes.push_back({ch, payload});
-            ++queued;
-        } else {
-            suppressed.push_back(ch);
-        }
-    };
-    if (core::has(a.channels, core::channel::email)) notify_by(core::channel::email);
-    if (core::has(a.channels, core::channel::webhook) && user->webhook_url)
-        notify_by(core::channel::webhook);
-    auto outcome = storage::alert_store::record_fire(db, a, f.exchange_time, f.backfilled, notes);
-    if (!outcome) return false;
-    for (auto const ch : suppressed) {
-        storage::alert_store::event_record e;
-        e.alert = a.id;
-        e.type = event_type::suppressed;
-        e.time = f.detected_at;
-        e.channel = ch;
-        e.outcome = "notify.max_per_user_per_hour reached";
-        storage::alert_store::add_event(db, e);
-    }
-    records.push_back({a.id, a.owner, stored->symbol, f.at, f.backfilled, suppressed.size()});
-    return true;
-}
-
-} // namespace
-
-alert_engine::alert_engine(asio::io_context& ioc, storage::writer& writer, engine_options options)
+live_alerts::live_alerts(asio::io_context& ioc, storage::writer& writer,
+                         live_alerts_options options)
     : ioc_(ioc)
     , writer_(writer)
-    , options_(options)
+    , options_(std::move(options))
+    , recorder_(options_.max_per_user_per_hour)
     , time_timer_(ioc)
     , retry_timer_(ioc) {}
 
-storage::startup_state alert_engine::load(SQLite::Database& db) {
-    auto const now = wall_clock_now();
+storage::startup_state live_alerts::load(SQLite::Database& db) {
+    auto const now = options_.clock.now();
     auto state = storage::load_startup(
         db, book_.symbols(), [this, now](storage::alert_store::armed_alert const& a) {
             core::alert_terms terms;
@@ -118,69 +48,69 @@ storage::startup_state alert_engine::load(SQLite::Database& db) {
     return state;
 }
 
-core::symbol_id alert_engine::list_coin(std::string_view symbol) {
+core::symbol_id live_alerts::list_coin(std::string_view symbol) {
     auto const id = book_.symbols().intern(symbol);
     if (listed_.size() <= id) listed_.resize(id + 1, false);
     listed_[id] = true;
     return id;
 }
 
-void alert_engine::unlist_coin(core::symbol_id symbol) {
+void live_alerts::unlist_coin(core::symbol_id symbol) {
     if (symbol < listed_.size()) listed_[symbol] = false;
 }
 
-std::vector<core::symbol_id> alert_engine::listed_coins() const {
+std::vector<core::symbol_id> live_alerts::listed_coins() const {
     std::vector<core::symbol_id> out;
     for (core::symbol_id i = 0; i < listed_.size(); ++i)
         if (listed_[i]) out.push_back(i);
     return out;
 }
 
-void alert_engine::start() {
+void live_alerts::start() {
     stopped_ = false;
     do_time_step();
 }
 
-void alert_engine::stop() {
+void live_alerts::stop() {
     stopped_ = true;
     time_timer_.cancel();
     retry_timer_.cancel();
 }
 
-engine_stats alert_engine::stats() const {
+live_alerts_stats live_alerts::stats() const {
     auto s = stats_;
     s.pending = pending_.size();
     return s;
 }
 
-void alert_engine::on_trade(core::tick const& t, std::chrono::steady_clock::time_point received) {
+void live_alerts::on_trade(core::tick const& t, std::chrono::steady_clock::time_point received) {
     ++stats_.ticks;
     fired_.clear();
-    auto const n = book_.on_tick(t, wall_clock_now(), fired_);
+    auto const n = book_.on_tick(t, options_.clock.now(), fired_);
     if (n == 0) return;
     if (on_latency_) on_latency_(std::chrono::steady_clock::now() - received);
     queue_fires(n);
 }
 
-void alert_engine::on_range(core::symbol_id symbol, core::price low, core::price high,
-                            core::millis exchange_time) {
+void live_alerts::on_range(core::symbol_id symbol, core::price low, core::price high,
+                           core::millis exchange_time) {
     fired_.clear();
-    auto const n = book_.on_range(symbol, low, high, exchange_time, wall_clock_now(), fired_);
+    auto const n = book_.on_range(symbol, low, high, exchange_time, options_.clock.now(), fired_);
     if (n != 0) queue_fires(n);
 }
 
-core::arm_outcome alert_engine::armed(core::alert const& a) {
-    return book_.update(core::alert_terms::of(a), wall_clock_now());
+core::arm_outcome live_alerts::armed(core::alert const& a) {
+    return book_.update(core::alert_terms::of(a), options_.clock.now());
 }
 
-void alert_engine::disarmed(core::alert_id id) {
+void live_alerts::disarmed(core::alert_id id) {
     book_.disarm(id);
 }
 
 // Fires of one burst of trades share one transaction: the flush runs after
 // the handlers already queued on the io_context (the rest of the frames read
 // together) have run.
-void alert_engine::queue_fires(std::size_t count) {
+void live_alerts::queue_fires(std::size_t count) {
     stats_.fired += count;
     pending_.insert(pending_.end(), fired_.end() - static_cast<std::ptrdiff_t>(count),
                     fired_.end());
@@ -189,18 +119,17 @@ void alert_engine::queue_fires(std::size_t count) {
     asio::post(ioc_, [this] { do_flush(); });
 }
 
-void alert_engine::do_flush() {
+void live_alerts::do_flush() {
     flush_scheduled_ = false;
     if (pending_.empty()) return;
     auto batch = std::make_shared<std::vector<core::fired_alert>>(std::move(pending_));
     pending_.clear();
-    auto records = std::make_shared<std::vector<fire_record>>();
-    auto const cap = options_.max_per_user_per_hour;
+    auto records = std::make_shared<std::vector<recorded_fire>>();
     auto s = writer_.submit(
-        [batch, records, cap](SQLite::Database& db) {
+        [batch, records, recorder = recorder_](SQLite::Database& db) {
             records->clear(); // a retried job starts afresh
             for (auto const& f : *batch)
-                record_one(db, f, cap, *records);
+                if (auto r = recorder.record(db, f)) records->push_back(std::move(*r));
         },
         [this, batch, records](storage::status st) {
             in_flight_ -= batch->size();
@@ -221,8 +150,8 @@ void alert_engine::do_flush() {
         on_flushed(std::move(*batch), s, 0);
 }
 
-void alert_engine::on_flushed(std::vector<core::fired_alert> batch, storage::status s,
-                              std::size_t recorded) {
+void live_alerts::on_flushed(std::vector<core::fired_alert> batch, storage::status s,
+                             std::size_t recorded) {
     if (!s) {
         // Keep every fire: they are retried until storage takes them.
         ++stats_.commit_failures;
@@ -241,24 +170,24 @@ void alert_engine::on_flushed(std::vector<core::fired_alert> batch, storage::sta
     if (recorded != 0 && on_committed_) on_committed_(recorded);
 }
 
-void alert_engine::do_time_step() {
+void live_alerts::do_time_step() {
     if (stopped_) return;
     time_timer_.expires_after(options_.time_step);
     time_timer_.async_wait([this](boost::system::error_code ec) { on_time_step(ec); });
 }
 
-void alert_engine::on_time_step(boost::system::error_code ec) {
+void live_alerts::on_time_step(boost::system::error_code ec) {
     if (ec) return;
     expired_.clear();
-    if (book_.on_time(wall_clock_now(), expired_) != 0) commit_expiries(expired_);
+    if (book_.on_time(options_.clock.now(), expired_) != 0) commit_expiries(expired_);
     do_time_step();
 }
 
 // Expired alerts left the book; their stored status follows. A failed write
 // is retried by the next start-up's load, which expires them again.
-void alert_engine::commit_expiries(std::vector<core::alert_id> ids) {
+void live_alerts::commit_expiries(std::vector<core::alert_id> ids) {
     stats_.expired += ids.size();
-    auto const now = wall_clock_now();
+    auto const now = options_.clock.now();
     auto s = writer_.submit(
         [ids, now](SQLite::Database& db) {
             for (auto id : ids) {

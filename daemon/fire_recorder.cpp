@@ -1,0 +1,76 @@
+// daemon::fire_recorder: a fire's state, event, cap and notices; see
+// fire_recorder.hpp.
+#include "daemon/fire_recorder.hpp"
+
+#include "daemon/notify/notice.hpp"
+#include "storage/alert_store.hpp"
+#include "storage/outbox_store.hpp"
+#include "storage/transaction.hpp"
+#include "storage/user_store.hpp"
+
+#include <vector>
+
+namespace kryptod::daemon {
+
+namespace alert_store = storage::alert_store;
+
+namespace {
+
+constexpr core::millis one_hour = 3'600'000;
+
+// The channels a fire of `a` notifies by: email always when chosen, a webhook
+// only while its owner has a URL.
+std::vector<core::channel> channels_of(core::alert const& a, bool has_webhook) {
+    std::vector<core::channel> out;
+    if (core::has(a.channels, core::channel::email)) out.push_back(core::channel::email);
+    if (core::has(a.channels, core::channel::webhook) && has_webhook)
+        out.push_back(core::channel::webhook);
+    return out;
+}
+
+} // namespace
+
+std::optional<recorded_fire> fire_recorder::record(SQLite::Database& db,
+                                                   core::fired_alert const& f) const {
+    auto stored = alert_store::find(db, f.id);
+    if (!stored || stored->alert.status != core::alert_status::active) return std::nullopt;
+    // The book decided that the alert fired; core::fire() applies that
+    // decision to the stored alert (status, count, trigger fields), the
+    // state machine being core's, not the book's, which keeps terms only.
+    core::alert a = stored->alert;
+    if (core::fire(a, f.at, f.detected_at) != core::transition::applied) return std::nullopt;
+    auto const user = storage::user_store::get(db, a.owner);
+    if (!user) return std::nullopt;
+
+    auto queued =
+        storage::outbox_store::count_alert_messages_since(db, a.owner, f.detected_at - one_hour);
+    auto const payload =
+        notify::encode(notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
+    std::vector<alert_store::notification> notes;
+    std::vector<core::channel> suppressed;
+    for (auto const ch : channels_of(a, user->webhook_url.has_value())) {
+        if (queued < static_cast<std::int64_t>(max_per_user_per_hour_)) {
+            notes.push_back({ch, payload});
+            ++queued;
+        } else {
+            suppressed.push_back(ch);
+        }
+    }
+
+    storage::savepoint unit(db, "fire");
+    if (!alert_store::record_fire(db, a, f.exchange_time, f.backfilled, notes)) return std::nullopt;
+    for (auto const ch : suppressed) {
+        alert_store::event_record e;
+        e.alert = a.id;
+        e.type = alert_store::event_type::suppressed;
+        e.time = f.detected_at;
+        e.channel = ch;
+        e.outcome = "notify.max_per_user_per_hour reached";
+        alert_store::add_event(db, e);
+    }
+    unit.release();
+    return recorded_fire{a.id,         a.owner,      stored->symbol,   f.at,
+                         f.backfilled, notes.size(), suppressed.size()};
+}
+
+} // namespace kryptod::daemon
