@@ -139,7 +139,7 @@ private:
     core::millis now() const { return options().clock ? options().clock() : system_now(); }
     std::size_t max_in_hand() const { return 4 * static_cast<std::size_t>(options().batch); }
     std::size_t user_threshold() const {
-        return static_cast<std::size_t>(std::max(1, options().per_user / 2));
+        return static_cast<std::size_t>(std::max(1, options().batch / 2));
     }
 
     bool can_claim() const { return !claim_out_ && held_.size() < max_in_hand(); }
@@ -182,13 +182,14 @@ private:
         std::vector<core::user_id> skip;
         for (auto const& [user, count] : held_by_user_)
             if (count > user_threshold()) skip.push_back(user);
-        int const per_user = first_claim_ ? limit : std::max(1, options().per_user);
+        int const per_user = first_claim_ ? limit : options().batch;
         want_claim_ = false;
         claim_out_ = true;
         last_claim_at_ = t;
         if (next_retry_ && *next_retry_ <= t) next_retry_.reset();
         more_due_ = !skip.empty(); // until the claim says otherwise
         last_limit_ = limit;
+        last_per_user_ = per_user;
         std::shared_ptr<inbox> in = inbox_;
         bool const queued = submit_retrying<std::vector<message>>(
             [as_of, limit, per_user, skip, lease_from_then](SQLite::Database& db) {
@@ -219,8 +220,17 @@ private:
     void take(std::optional<std::vector<message>> rows) {
         claim_out_ = false;
         if (!rows) return; // logged; the timer tries again
+
         first_claim_ = false;
-        if (static_cast<int>(rows->size()) >= last_limit_) {
+        // Rows may be left behind when the claim was full or gave some user
+        // all it could take.
+        std::unordered_map<core::user_id, int> per_user;
+        for (auto const& m : *rows)
+            ++per_user[m.user];
+        bool const capped = std::any_of(per_user.begin(), per_user.end(), [this](auto const& u) {
+            return u.second >= last_per_user_;
+        });
+        if (static_cast<int>(rows->size()) >= last_limit_ || capped) {
             more_due_ = true;
             want_claim_ = true;
         }
@@ -518,7 +528,8 @@ private:
     bool claim_out_ = false;  // a claim is with the writer
     bool want_claim_ = false;
     bool more_due_ = false; // the last claim may have left due rows behind
-    int last_limit_ = 0;
+    int last_limit_ = 0;    // of the claim out
+    int last_per_user_ = 0; // likewise
     core::millis last_claim_at_ = 0;
     std::optional<core::millis> next_retry_; // earliest retry this sender scheduled
 };
@@ -531,7 +542,6 @@ outbox_sender::outbox_sender(std::filesystem::path database, storage::writer& wr
     , inbox_(std::make_shared<inbox>())
     , initial_smtp_(std::move(smtp)) {
     options_.batch = std::max(1, options_.batch);
-    options_.per_user = std::max(1, options_.per_user);
     options_.max_attempts = std::max(1, options_.max_attempts);
     if (options_.retry_base <= 0ms) options_.retry_base = 1ms;
     if (options_.retry_max < options_.retry_base) options_.retry_max = options_.retry_base;

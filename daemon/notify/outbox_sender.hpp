@@ -22,8 +22,8 @@
 //   once, a 3 s connect deadline and a 5 s whole-request deadline. A lane
 //   reports each attempt back through the sender's inbox.
 // - Fairness. Claims are round robin by user: each user's oldest due row
-//   before anyone's second, at most `per_user` rows of one user per claim,
-//   and a user who still holds more than per_user / 2 claimed rows is left
+//   before anyone's second, at most `batch` rows of one user per claim,
+//   and a user who still holds more than batch / 2 claimed rows is left
 //   out of the next claim. Held rows are queued per (user, channel) and
 //   handed to the lanes one per queue per turn, so one user's hundred rows
 //   wait behind each other, not in front of someone else's one. In-hand
@@ -113,10 +113,9 @@ struct sender_options {
     // which a row whose sender died is sent again. Must exceed the time one
     // batch can take.
     std::chrono::milliseconds lease{300000};
-    // Rows claimed at once; the sender holds at most 4 x batch.
+    // Rows claimed at once, and at most this many of one user's; the sender
+    // holds at most 4 x batch (see the fairness rule).
     int batch = 32;
-    // At most this many rows of one user in one claim (see the fairness rule).
-    int per_user = 32;
     // Attempts in a row without an answer that trip a destination's breaker.
     int breaker_threshold = 3;
     // With nothing due and no notify(), look again after this long (rows
