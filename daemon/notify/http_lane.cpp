@@ -213,10 +213,15 @@ void http_lane::finish(CURL* easy, CURLcode code) {
     } else {
         a.what = http_answer::kind::no_answer;
         a.summary = curl_failure_summary(code);
-        double seconds = 0;
-        curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &seconds);
-        a.detail = std::string(t->error[0] != '\0' ? t->error : curl_easy_strerror(code)) +
-                   " after " + std::to_string(static_cast<long>(seconds * 1000)) + " ms";
+        // libcurl's own words usually carry the timing; add it when not.
+        if (t->error[0] != '\0') {
+            a.detail = t->error;
+        } else {
+            double seconds = 0;
+            curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &seconds);
+            a.detail = std::string(curl_easy_strerror(code)) + " after " +
+                       std::to_string(static_cast<long>(seconds * 1000)) + " ms";
+        }
     }
     t->done(std::move(a));
 }
