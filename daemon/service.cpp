@@ -166,7 +166,7 @@ bool service::impl::start_sender() {
         log::error("cannot start the notification sender: ", e.what());
         return false;
     }
-    engine->on_committed([this](std::size_t) { sender->notify(); });
+    engine->on_committed([this](std::size_t) { sender->wake(); });
     return true;
 }
 

@@ -105,6 +105,38 @@ std::vector<message> claim_due(SQLite::Database& db, core::millis now, int limit
     return out;
 }
 
+std::vector<message> claim_due_fair(SQLite::Database& db, core::millis now, int limit, int per_user,
+                                    std::vector<core::user_id> const& skip_users,
+                                    core::millis lease_ms) {
+    // The skipped users travel as one ",1,5,9," text so that the statement
+    // stays one cached statement whatever their number.
+    std::string skip = ",";
+    for (auto u : skip_users)
+        skip += std::to_string(u) + ",";
+    cached_statement st_sql(
+        db, std::string("UPDATE outbox SET attempts = attempts + 1, "
+                        "next_attempt_at = ?1 + ?2, updated_at = ?1 WHERE id IN ("
+                        "SELECT id FROM (SELECT id, next_attempt_at, row_number() OVER ("
+                        "PARTITION BY user_id ORDER BY next_attempt_at, id) AS rank "
+                        "FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 "
+                        "AND instr(?5, ',' || user_id || ',') = 0) "
+                        "WHERE rank <= ?4 ORDER BY rank, next_attempt_at, id LIMIT ?3) "
+                        "RETURNING ") +
+                columns);
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(now));
+    st.bind(2, static_cast<int64_t>(lease_ms));
+    st.bind(3, limit);
+    st.bind(4, per_user);
+    st.bind(5, skip);
+    std::vector<message> out;
+    while (st.executeStep())
+        out.push_back(read(st));
+    std::sort(out.begin(), out.end(),
+              [](message const& a, message const& b) { return a.id < b.id; });
+    return out;
+}
+
 void mark_delivered(SQLite::Database& db, std::int64_t id, core::millis now) {
     cached_statement st_sql(db, "UPDATE outbox SET state = 'delivered', last_error = NULL, "
                                 "updated_at = ? WHERE id = ?");

@@ -53,6 +53,15 @@ std::optional<message> get(SQLite::Database& db, std::int64_t id);
 std::vector<message> claim_due(SQLite::Database& db, core::millis now, int limit,
                                core::millis lease_ms);
 
+// claim_due, fair across users: no user gives more than `per_user` of the
+// claimed rows, users listed in `skip_users` give none (rows the caller
+// still holds for them), and the claim takes every user's oldest due row
+// before anyone's second (round robin by rank, then due time, then id), so
+// one user's backlog cannot fill a claim while another's row waits.
+std::vector<message> claim_due_fair(SQLite::Database& db, core::millis now, int limit, int per_user,
+                                    std::vector<core::user_id> const& skip_users,
+                                    core::millis lease_ms);
+
 // The message went out. Throws not_found_error for an unknown id.
 void mark_delivered(SQLite::Database& db, std::int64_t id, core::millis now);
 

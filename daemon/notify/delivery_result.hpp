@@ -5,6 +5,12 @@
 // failure (connection refused, timeout, TLS unavailable, SMTP 4xx, HTTP 408,
 // 429 and 5xx) is retried with backoff; a permanent one (SMTP 5xx, any other
 // HTTP 4xx, a refused webhook target, a message that cannot be built) is not.
+//
+// Two texts: `summary` is coarse and safe to show the user (the `notified`
+// event's outcome, the outbox's last_error): "timeout", "connection
+// failed", "refused: private address", "HTTP 500", "SMTP 451". `detail` may
+// name addresses, server replies and timings of the daemon's own network,
+// and goes to the log only.
 #pragma once
 
 #include <string>
@@ -19,8 +25,9 @@ std::string_view to_string(delivery_outcome outcome) noexcept;
 
 struct delivery_result {
     delivery_outcome outcome = delivery_outcome::delivered;
-    long code = 0;      // the server's last SMTP or HTTP status, 0 when none came
-    std::string detail; // one line for logs and the outbox's last_error
+    long code = 0;       // the server's last SMTP or HTTP status, 0 when none came
+    std::string detail;  // one line for the log only
+    std::string summary; // coarse, shown to the user; see above
 
     bool delivered() const noexcept { return outcome == delivery_outcome::delivered; }
     // True when no server answered at all (refused, unreachable, timed out):

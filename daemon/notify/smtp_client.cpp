@@ -3,7 +3,7 @@
 // libcurl's outcome to retry or give up.
 #include "daemon/notify/smtp_client.hpp"
 
-#include "daemon/notify/curl_global.hpp"
+#include "daemon/notify/curl_handles.hpp"
 
 #include <curl/curl.h>
 
@@ -49,6 +49,7 @@ delivery_result classify(CURLcode code, long response, char const* error_buffer,
     if (code == CURLE_OK) {
         r.outcome = delivery_outcome::delivered;
         r.detail = "accepted";
+        r.summary = "delivered";
         return r;
     }
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
@@ -58,16 +59,14 @@ delivery_result classify(CURLcode code, long response, char const* error_buffer,
         r.outcome = delivery_outcome::temporary;
     // A failure before any answer keeps code 0, which marks the server as
     // unreachable for the rest of a batch.
+    r.summary = response >= 400 ? "SMTP " + std::to_string(response)
+                                : std::string(curl_failure_summary(code));
     if (response >= 400)
         detail = reply.rfind(std::to_string(response), 0) == 0
                      ? "SMTP " + reply
                      : "SMTP " + std::to_string(response) + ": " + detail;
     r.detail = std::move(detail);
     return r;
-}
-
-CURL* as_curl(void* h) {
-    return static_cast<CURL*>(h);
 }
 
 } // namespace
@@ -91,14 +90,10 @@ smtp_settings smtp_settings_from(config::smtp_section const& smtp) {
 }
 
 smtp_client::smtp_client(smtp_settings settings)
-    : settings_(std::move(settings)) {
-    ensure_curl();
-    reset_handle();
-}
+    : settings_(std::move(settings))
+    , handle_(make_easy()) {}
 
-smtp_client::~smtp_client() {
-    if (handle_ != nullptr) curl_easy_cleanup(as_curl(handle_));
-}
+smtp_client::~smtp_client() = default;
 
 void smtp_client::configure(smtp_settings settings) {
     settings_ = std::move(settings);
@@ -107,20 +102,19 @@ void smtp_client::configure(smtp_settings settings) {
 
 void smtp_client::reset_handle() {
     // A fresh handle drops the connection made under the old settings.
-    if (handle_ != nullptr) curl_easy_cleanup(as_curl(handle_));
-    handle_ = curl_easy_init();
-    if (handle_ == nullptr) throw std::runtime_error("libcurl could not create a handle");
+    handle_ = make_easy();
 }
 
 delivery_result smtp_client::send(email_message const& m) {
-    CURL* h = as_curl(handle_);
+    CURL* h = handle_.get();
     char error_buffer[CURL_ERROR_SIZE] = {};
     upload up{m.text, 0};
     std::string const mail_from = "<" + m.from + ">";
     std::string const rcpt = "<" + m.to + ">";
-    curl_slist* recipients = curl_slist_append(nullptr, rcpt.c_str());
-    if (recipients == nullptr)
-        return {delivery_outcome::temporary, 0, "out of memory building the recipient list"};
+    header_list recipients;
+    if (!recipients.append(rcpt.c_str()))
+        return {delivery_outcome::temporary, 0, "out of memory building the recipient list",
+                "connection failed"};
 
     curl_easy_reset(h); // keeps the live connection and caches, forgets the options
     curl_easy_setopt(h, CURLOPT_URL, settings_.url.c_str());
@@ -151,7 +145,7 @@ delivery_result smtp_client::send(email_message const& m) {
         curl_easy_setopt(h, CURLOPT_PASSWORD, settings_.password.c_str());
     }
     curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from.c_str());
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.get());
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, &read_upload);
     curl_easy_setopt(h, CURLOPT_READDATA, &up);
@@ -160,7 +154,6 @@ delivery_result smtp_client::send(email_message const& m) {
     CURLcode const code = curl_easy_perform(h);
     long response = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response);
-    curl_slist_free_all(recipients);
     // The options pointed at locals; nothing may use them after this.
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
     curl_easy_setopt(h, CURLOPT_MAIL_RCPT, nullptr);

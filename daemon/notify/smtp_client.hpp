@@ -13,6 +13,7 @@
 #pragma once
 
 #include "daemon/config.hpp"
+#include "daemon/notify/curl_handles.hpp"
 #include "daemon/notify/delivery_result.hpp"
 #include "daemon/notify/email_message.hpp"
 
@@ -65,7 +66,7 @@ private:
     void reset_handle();
 
     smtp_settings settings_;
-    void* handle_ = nullptr; // CURL*, kept across sends for connection reuse
+    curl_easy_ptr handle_; // kept across sends for connection reuse
 };
 
 } // namespace kryptod::daemon::notify

@@ -27,10 +27,12 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <netinet/in.h>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -268,6 +270,34 @@ private:
     temp_dir dir_{"kryptod-hook"};
     std::string secret_;
     helper_process process_;
+};
+
+// A TCP server on 127.0.0.1 that accepts connections (the kernel completes
+// the handshake) and never reads or answers a byte: the slowest webhook
+// receiver a user can point kryptod at.
+class tarpit {
+public:
+    tarpit() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+            ::listen(fd_, 128) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            throw std::runtime_error("cannot start the tarpit");
+        port_ = ntohs(a.sin_port);
+    }
+    ~tarpit() { ::close(fd_); }
+    tarpit(tarpit const&) = delete;
+    tarpit& operator=(tarpit const&) = delete;
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
 };
 
 // A migrated database, its writer (completions run on the writer thread),

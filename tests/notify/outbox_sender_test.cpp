@@ -78,7 +78,7 @@ BOOST_FIXTURE_TEST_CASE(a_fire_emails_every_owner_once_over_one_connection, send
         for (auto id : fire(a, "BTCUSDT", "65010.5"))
             ids.push_back(id);
     start();
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return smtp.messages().size() == 3 && settled(ids); }));
     auto const mails = smtp.messages();
@@ -123,7 +123,7 @@ BOOST_FIXTURE_TEST_CASE(an_smtp_outage_loses_nothing_and_sends_nothing_twice, se
     auto o = options();
     o.max_attempts = 100;
     start(settings(), o);
-    sender->notify();
+    sender->wake();
 
     // Every row fails at least twice while the server is down...
     BOOST_REQUIRE(eventually([&] {
@@ -153,7 +153,7 @@ BOOST_FIXTURE_TEST_CASE(a_451_is_retried_with_the_same_message_id, sender_fixtur
         add_alert(add_user("eve@example.com"), "BTCUSDT", "60000", core::direction::below);
     auto const ids = fire(a, "BTCUSDT", "59999");
     start();
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return settled(ids); }));
     auto const stored = row(ids[0]).value();
@@ -179,13 +179,13 @@ BOOST_FIXTURE_TEST_CASE(a_550_fails_after_one_attempt, sender_fixture) {
         add_alert(add_user("fay@example.com"), "BTCUSDT", "1", core::direction::above);
     auto const bounced_ids = fire(bounced, "BTCUSDT", "2");
     start();
-    sender->notify();
+    sender->wake();
     BOOST_REQUIRE(eventually([&] { return settled(bounced_ids); }));
 
     // A 550 at the end of DATA counts the same as one at RCPT.
     smtp.fail_next(550, 1);
     auto const refused_ids = fire(refused, "BTCUSDT", "2");
-    sender->notify();
+    sender->wake();
     BOOST_REQUIRE(eventually([&] { return settled(refused_ids); }));
     std::this_thread::sleep_for(300ms); // several retry periods: nothing more may happen
 
@@ -211,7 +211,7 @@ BOOST_FIXTURE_TEST_CASE(temporary_failures_end_failed_after_max_attempts, sender
     auto o = options();
     o.max_attempts = 3;
     start(settings(), o);
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return settled(ids); }));
     auto const stored = row(ids[0]).value();
@@ -230,7 +230,7 @@ BOOST_FIXTURE_TEST_CASE(required_tls_never_sends_in_plaintext, sender_fixture) {
     auto s = settings();
     s.tls = daemon::smtp_tls::required; // the server offers no STARTTLS
     start(s, options());
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return row(id).value().attempts >= 2; }));
     BOOST_TEST(smtp.count("EHLO") >= 1);
@@ -256,7 +256,7 @@ BOOST_FIXTURE_TEST_CASE(reload_moves_to_another_server, sender_fixture) {
     auto s = settings();
     s.url = "smtp://127.0.0.1:1"; // nothing listens there
     start(s, options());
-    sender->notify();
+    sender->wake();
     // The failed attempt is recorded (claiming counts it before it is tried).
     BOOST_REQUIRE(eventually([&] { return row(id).value().last_error.has_value(); }));
 
@@ -281,7 +281,7 @@ BOOST_FIXTURE_TEST_CASE(every_queued_row_is_sent_the_cap_is_the_fire_paths, send
     }
     ids.push_back(enqueue_account_email(user, {"ida@example.com", "Reset", "token\n"}, "reset-2"));
     start();
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return settled(ids); }));
     BOOST_TEST(smtp.messages().size() == 6u); // five alerts and the account email
@@ -303,7 +303,7 @@ BOOST_FIXTURE_TEST_CASE(user_text_cannot_inject_headers_and_dots_survive, sender
         {"jo@example.com", "Reset\r\nBcc: evil@example.com", "line one\n.\n.hidden\n..two\nend\n"},
         "reset-3"));
     start();
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return settled(ids) && smtp.messages().size() == 2; }));
     for (auto const& m : smtp.messages()) {
@@ -328,7 +328,7 @@ BOOST_FIXTURE_TEST_CASE(webhooks_are_signed_and_retried_on_500_not_on_400, sende
     hook.answer({500, 503, 200});
     auto const ids = fire(a, "SOLUSDT", "150.3", true);
     start();
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return settled(ids); }));
     auto const stored = row(ids[0]).value();
@@ -356,7 +356,7 @@ BOOST_FIXTURE_TEST_CASE(webhooks_are_signed_and_retried_on_500_not_on_400, sende
         add_alert(user, "SOLUSDT", "100", core::direction::below, "", core::channel::webhook);
     hook.answer({400});
     auto const b_ids = fire(b, "SOLUSDT", "99");
-    sender->notify();
+    sender->wake();
     BOOST_REQUIRE(eventually([&] { return settled(b_ids); }));
     std::this_thread::sleep_for(300ms);
     BOOST_TEST((state_of(b_ids[0]) == delivery_state::failed));
@@ -374,7 +374,7 @@ BOOST_FIXTURE_TEST_CASE(private_webhook_targets_are_refused_by_default, sender_f
     auto o = options();
     o.webhook_allow_private = false;
     start(settings(), o);
-    sender->notify();
+    sender->wake();
 
     BOOST_REQUIRE(eventually([&] { return settled(ids); }));
     auto const stored = row(ids[0]).value();
@@ -382,6 +382,125 @@ BOOST_FIXTURE_TEST_CASE(private_webhook_targets_are_refused_by_default, sender_f
     BOOST_TEST(stored.attempts == 1);
     BOOST_TEST(stored.last_error.value().find("private") != std::string::npos);
     BOOST_TEST(hook.requests().empty());
+    // What the user sees names the rule, not the daemon's network.
+    auto const ev = events(a.id, event_type::notified);
+    BOOST_REQUIRE_EQUAL(ev.size(), 1u);
+    BOOST_TEST(ev[0].outcome.value() == "failed: refused: private address");
+    BOOST_TEST(stored.last_error.value().find("127.0.0.1") == std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_tarpit_webhook_does_not_delay_other_users, sender_fixture) {
+    // Ann's webhook accepts connections and never answers; six of her
+    // alerts fire on one tick, queued before Ben's alert, which goes by
+    // webhook and by email.
+    tarpit pit;
+    std::string const secret = "whsec-ben";
+    webhook_server hook(secret);
+    auto const ann = add_user("ann@example.com", pit.url(), "whsec-ann");
+    auto const ben = add_user("ben@example.com", hook.url(), secret);
+    std::vector<core::alert> ann_alerts;
+    std::vector<std::int64_t> ann_ids;
+    for (int i = 0; i < 6; ++i) {
+        ann_alerts.push_back(add_alert(ann, "BTCUSDT", "65000", core::direction::above,
+                                       "ann " + std::to_string(i), core::channel::webhook));
+        for (auto id : fire(ann_alerts.back(), "BTCUSDT", "65001"))
+            ann_ids.push_back(id);
+    }
+    auto const b = add_alert(ben, "BTCUSDT", "65000", core::direction::above, "ben",
+                             core::channel::email | core::channel::webhook);
+    auto const ben_ids = fire(b, "BTCUSDT", "65001");
+    BOOST_REQUIRE_EQUAL(ben_ids.size(), 2u);
+    auto o = options();
+    o.webhook_timeout = 3000ms;
+    o.retry_base = 60000ms; // no retries within the test
+    o.retry_max = 120000ms;
+    start(settings(), o);
+    sender->wake();
+
+    // Ben's webhook and email are delivered while every one of Ann's
+    // attempts is still waiting for her server: none has an outcome yet.
+    BOOST_REQUIRE(eventually([&] { return settled(ben_ids); }, 60000ms));
+    for (auto const& a : ann_alerts)
+        BOOST_TEST(events(a.id, event_type::notified).empty(), "alert " << a.id);
+    for (auto id : ann_ids) {
+        auto const r = row(id).value();
+        BOOST_TEST((r.state == delivery_state::pending));
+        BOOST_TEST(!r.last_error.has_value());
+    }
+    for (auto id : ben_ids)
+        BOOST_TEST((state_of(id) == delivery_state::delivered));
+    BOOST_TEST(hook.requests().size() == 1u);
+    BOOST_TEST(smtp.messages().size() == 1u);
+
+    // Ann's attempts end as timeouts, in words that reveal nothing of the
+    // daemon's network.
+    BOOST_REQUIRE(eventually(
+        [&] {
+            for (auto const& a : ann_alerts)
+                if (events(a.id, event_type::notified).empty()) return false;
+            return true;
+        },
+        30000ms));
+    for (auto const& a : ann_alerts)
+        BOOST_TEST(events(a.id, event_type::notified)[0].outcome.value() == "retrying: timeout");
+
+    // Her server tripped its breaker: the next fire for her is put off
+    // without a connection, and Ben's next alert goes straight through.
+    auto const more =
+        add_alert(ann, "BTCUSDT", "65000", core::direction::above, "ann 7", core::channel::webhook);
+    auto const b2 =
+        add_alert(ben, "BTCUSDT", "65000", core::direction::above, "ben 2", core::channel::webhook);
+    fire(more, "BTCUSDT", "65002");
+    auto const b2_ids = fire(b2, "BTCUSDT", "65002");
+    sender->wake();
+    BOOST_REQUIRE(eventually([&] { return !events(more.id, event_type::notified).empty(); }));
+    BOOST_TEST(events(more.id, event_type::notified)[0].outcome.value() ==
+               "retrying: destination unavailable");
+    BOOST_REQUIRE(eventually([&] { return settled(b2_ids); }));
+    BOOST_TEST((state_of(b2_ids[0]) == delivery_state::delivered));
+}
+
+BOOST_FIXTURE_TEST_CASE(one_users_backlog_does_not_hold_back_another_users_email, sender_fixture) {
+    // Ann has a backlog of 300 account emails; Ben's one email is queued
+    // after all of them. Claims go round robin by user, so his is in the
+    // first claim and reaches the server before most of her backlog.
+    auto const ann = add_user("ann@example.com");
+    auto const ben = add_user("ben@example.com");
+    write<int>([&](SQLite::Database& db) {
+        for (int i = 0; i < 300; ++i) {
+            storage::outbox_store::message m;
+            m.delivery_id = "ann-" + std::to_string(i);
+            m.user = ann;
+            m.payload = notify::encode(
+                notify::account_email{"ann@example.com", "backlog " + std::to_string(i), "x\n"});
+            m.next_attempt_at = m.created_at = wall_now();
+            storage::outbox_store::enqueue(db, m);
+        }
+        return 0;
+    });
+    auto const bens = enqueue_account_email(ben, {"ben@example.com", "for ben", "y\n"}, "ben-1");
+    start();
+    sender->wake();
+    BOOST_REQUIRE(eventually([&] { return smtp.messages().size() == 301; }, 60000ms));
+    auto const mails = smtp.messages(); // in the order the server accepted them
+    auto const at = std::find_if(mails.begin(), mails.end(), [](received_mail const& m) {
+        return m.rcpt_tos == std::vector<std::string>{"ben@example.com"};
+    });
+    BOOST_REQUIRE(at != mails.end());
+    auto const position = at - mails.begin();
+    BOOST_TEST(position < 32, "Ben's email was number " << position + 1);
+    BOOST_TEST((state_of(bens) == delivery_state::delivered));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_wake_sends_at_once_without_polling, sender_fixture) {
+    auto o = options();
+    o.idle_poll = 3600000ms; // only wake() can bring the row in
+    start(settings(), o);
+    auto const user = add_user("wes@example.com");
+    auto const id = enqueue_account_email(user, {"wes@example.com", "woken", "x\n"}, "wake-1");
+    sender->wake();
+    BOOST_REQUIRE(eventually([&] { return settled({id}); }));
+    BOOST_TEST((state_of(id) == delivery_state::delivered));
 }
 
 BOOST_FIXTURE_TEST_CASE(stop_returns_promptly_and_keeps_the_queue, sender_fixture) {
@@ -389,7 +508,7 @@ BOOST_FIXTURE_TEST_CASE(stop_returns_promptly_and_keeps_the_queue, sender_fixtur
     auto const user = add_user("max@example.com");
     auto const id = enqueue_account_email(user, {"max@example.com", "Hi", "x\n"}, "hi-1");
     start();
-    sender->notify();
+    sender->wake();
     BOOST_REQUIRE(eventually([&] { return row(id).value().attempts >= 1; }));
     auto const t0 = std::chrono::steady_clock::now();
     sender->stop();

@@ -1,0 +1,27 @@
+// notify::channel_table: one row per channel.
+#include "daemon/notify/channel_table.hpp"
+
+#include "daemon/notify/email_channel.hpp"
+#include "daemon/notify/webhook_channel.hpp"
+
+namespace kryptod::daemon::notify {
+
+namespace {
+
+using factory = std::unique_ptr<channel> (*)(channel_context const&);
+
+constexpr factory table[] = {
+    &make_email_channel,
+    &make_webhook_channel,
+};
+
+} // namespace
+
+std::vector<std::unique_ptr<channel>> make_channels(channel_context const& context) {
+    std::vector<std::unique_ptr<channel>> out;
+    for (factory make : table)
+        out.push_back(make(context));
+    return out;
+}
+
+} // namespace kryptod::daemon::notify
