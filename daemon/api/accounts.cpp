@@ -3,6 +3,7 @@
 // exactly one answer leaves through the responder on every path.
 #include "daemon/api/accounts.hpp"
 
+#include "core/email_address.hpp"
 #include "daemon/log.hpp"
 #include "storage/outbox_store.hpp"
 #include "storage/user_store.hpp"
@@ -109,7 +110,7 @@ void on_register(services_ptr s, incoming in, responder respond) {
     if (!body) return;
     auto email = text(*body, "email");
     auto password = text(*body, "password");
-    if (!valid_email(email))
+    if (!core::valid_email(email))
         return respond(invalid_field("email", "must be an email address like name@example.com", v));
     if (auto problem = password_problem(password))
         return respond(invalid_field("password", *problem, v));
@@ -172,7 +173,7 @@ void on_login(services_ptr s, incoming in, responder respond) {
             return respond(wrong());
         }
         auto found = s->workers().read([&](SQLite::Database& db) {
-            return valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
+            return core::valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
         });
         if (!found) return respond(storage_failure(found.err(), v));
         auto const& user = found.value();
@@ -376,7 +377,7 @@ void on_password_reset(services_ptr s, incoming in, responder respond) {
     submit_write<bool>(
         *s, respond, v,
         [email, now](SQLite::Database& db) {
-            auto user = valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
+            auto user = core::valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
             if (!user || user->disabled) return false;
             auto token = http::random_hex(32);
             users::insert_email_token(db, user->id, http::token_digest(token), "password_reset",

@@ -1,6 +1,7 @@
 // The admin endpoints for accounts.
 #include "daemon/api/users.hpp"
 
+#include "core/email_address.hpp"
 #include "storage/user_store.hpp"
 
 #include <boost/url/parse.hpp>
@@ -112,7 +113,7 @@ void on_create(services_ptr s, incoming in, responder respond) {
     std::string role = "user";
     if (auto const* r = body->if_contains("role")) role = std::string(r->as_string());
     std::vector<http::field_error> errors;
-    if (!valid_email(email))
+    if (!core::valid_email(email))
         errors.push_back({"email", "must be an email address like name@example.com"});
     if (auto problem = password_problem(password)) errors.push_back({"password", *problem});
     if (!valid_role(role)) errors.push_back({"role", "must be \"user\" or \"admin\""});
