@@ -451,24 +451,27 @@ void on_password_reset_confirm(services_ptr s, incoming in, responder respond) {
             return respond(http::problem(status::service_unavailable, "out of memory", {}, v));
         }
         auto const now = now_millis();
-        submit_write<bool>(
+        submit_write<std::optional<users::user_record>>(
             *s, respond, v,
-            [token, hash, now](SQLite::Database& db) {
+            [token, hash, now](SQLite::Database& db) -> std::optional<users::user_record> {
                 auto id = users::consume_email_token(db, http::token_digest(token),
                                                      "password_reset", now);
-                if (!id) return false;
+                if (!id) return std::nullopt;
                 auto user = users::get(db, *id);
-                if (!user) return false;
+                if (!user) return std::nullopt;
                 user->password_hash = hash;
                 user->updated_at = now;
+                // Whoever knew the old password may hold a session: end
+                // them all, access tokens included.
+                user->tokens_valid_after = tokens_valid_after(now, user->tokens_valid_after);
                 users::update(db, *user);
-                // Whoever knew the old password may hold a session: end them all.
                 users::revoke_user_refresh_tokens(db, user->id, now);
-                return true;
+                return user;
             },
-            [respond, v](storage::result<bool> r) {
+            [s, respond, v](storage::result<std::optional<users::user_record>> r) {
                 if (!r) return respond(storage_failure(r.err(), v));
                 if (!r.value()) return respond(invalid_email_token(v));
+                s->users().put(*r.value());
                 respond(http::empty_response(status::no_content, v));
             });
     });

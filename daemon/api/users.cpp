@@ -170,12 +170,17 @@ void on_patch(services_ptr s, incoming in, responder respond) {
         [id = *id, role, disabled, now](SQLite::Database& db) -> std::optional<users::user_record> {
             auto user = users::get(db, id);
             if (!user) return std::nullopt;
+            // A disabled account keeps no session to come back with, and
+            // a changed role is carried only by tokens issued after it: so
+            // both end every access and refresh token the user holds.
+            bool const ends_sessions = (disabled && *disabled) || (role && *role != user->role);
             if (role) user->role = *role;
             if (disabled) user->disabled = *disabled;
             user->updated_at = now;
+            if (ends_sessions)
+                user->tokens_valid_after = tokens_valid_after(now, user->tokens_valid_after);
             users::update(db, *user);
-            // A disabled account keeps no session to come back with.
-            if (user->disabled) users::revoke_user_refresh_tokens(db, user->id, now);
+            if (ends_sessions) users::revoke_user_refresh_tokens(db, user->id, now);
             return user;
         },
         [s, respond, v](storage::result<std::optional<users::user_record>> r) {

@@ -255,9 +255,13 @@ BOOST_FIXTURE_TEST_CASE(password_reset_changes_the_password_and_ends_sessions, r
     BOOST_TEST(done.result_int() == 204);
 
     BOOST_TEST(is_problem(c.post("/api/auth/refresh", {{"refresh", session.refresh}}), 401));
+    // The access token from before the reset is refused too.
+    BOOST_TEST(is_problem(c.call(verb::get, "/api/auth/me", {}, bearer(session.access)), 401));
     BOOST_TEST(is_problem(
         c.post("/api/auth/login", {{"email", "ann@example.com"}, {"password", password}}), 401));
-    BOOST_TEST(login(c, "ann@example.com", "brand-new-pass").access.size() > 0u);
+    // A token issued right after the reset works.
+    auto fresh = login(c, "ann@example.com", "brand-new-pass");
+    BOOST_TEST(c.call(verb::get, "/api/auth/me", {}, bearer(fresh.access)).result_int() == 200);
     // Single use.
     auto again = c.post("/api/auth/password-reset/confirm",
                         {{"token", token}, {"password", "another-pass"}});
