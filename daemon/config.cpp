@@ -6,6 +6,8 @@
 // values, so a bad default fails every test instead of shipping.
 #include "daemon/config.hpp"
 
+#include "core/email_address.hpp"
+
 #include <boost/program_options.hpp>
 #include <boost/url/parse.hpp>
 
@@ -378,7 +380,8 @@ value parse_value(rule const& r, std::string const& text) {
         break;
     }
     case kind::email:
-        if (!valid_email(text)) fail_got(r, "must be an email address like name@example.com", text);
+        if (!core::valid_email(text))
+            fail_got(r, "must be an email address like name@example.com", text);
         v.text = text;
         break;
     }
@@ -426,15 +429,6 @@ void check_cross_key(config const& c) {
     if (c.smtp.tls == smtp_tls::off && lower(c.smtp.url).starts_with("smtps:"))
         throw config_error("smtp.tls: cannot be \"off\" with an smtps:// smtp.url, which always "
                            "uses TLS");
-}
-
-bool is_email_local_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
-}
-
-bool is_label_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 
 } // namespace
@@ -491,29 +485,6 @@ config load_config(config_source const& source) {
         r.store(c, parse_value(r, texts[r.name]));
     check_cross_key(c);
     return c;
-}
-
-bool valid_email(std::string_view email) noexcept {
-    if (email.empty() || email.size() > 254) return false;
-    auto const at = email.find('@');
-    if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos)
-        return false;
-    auto const local = email.substr(0, at);
-    auto domain = email.substr(at + 1);
-    if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.' ||
-        local.find("..") != std::string_view::npos ||
-        !std::all_of(local.begin(), local.end(), is_email_local_char))
-        return false;
-    if (domain.empty()) return false;
-    while (true) {
-        auto const dot = domain.find('.');
-        auto const label = domain.substr(0, dot);
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
-            !std::all_of(label.begin(), label.end(), is_label_char))
-            return false;
-        if (dot == std::string_view::npos) return true;
-        domain.remove_prefix(dot + 1);
-    }
 }
 
 command_line parse_command_line(int argc, char const* const* argv) {
@@ -604,7 +575,7 @@ command_line parse_command_line(int argc, char const* const* argv) {
                 in_quotes(words.size() < 2 ? std::string("user") : "user " + words[1]) +
                 ", expected \"user add EMAIL\"");
         if (words.size() < 3) throw config_error("user add: missing EMAIL");
-        if (!valid_email(words[2]))
+        if (!core::valid_email(words[2]))
             throw config_error("user add: " + in_quotes(words[2]) + " is not an email address");
         cl.kind = command::user_add;
         cl.email = words[2];

@@ -11,6 +11,7 @@
 // the key or argument and the problem.
 #pragma once
 
+#include "core/email_address.hpp"
 #include "daemon/log.hpp"
 
 #include <chrono>
@@ -169,9 +170,8 @@ std::string usage();
 // The `--version` text, e.g. `kryptod 0.1.0`.
 std::string version();
 
-// Whether `email` looks like `local@domain`: one `@`, a non-empty local part
-// without spaces or control characters, a domain of dot-separated labels of
-// letters, digits and hyphens, at most 254 characters in all.
-bool valid_email(std::string_view email) noexcept;
+// The email-address rule lives in core/email_address.hpp; this name stays
+// for the callers in daemon/ that still spell it unqualified.
+using core::valid_email;
 
 } // namespace kryptod::daemon

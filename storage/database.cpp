@@ -197,7 +197,17 @@ constexpr std::string_view migration_3 = R"sql(
 CREATE INDEX outbox_finished ON outbox (updated_at) WHERE state <> 'pending';
 )sql";
 
-constexpr std::array<std::string_view, 3> all_migrations{migration_1, migration_2, migration_3};
+// Migration 4: when a user's sessions were last ended (disabled, password
+// reset, role changed). Access tokens issued before it are refused, so a
+// token from before a lock-out does not work again after the account is
+// re-enabled. Milliseconds, always a whole second (a token's iat has whole
+// seconds); 0 when never.
+constexpr std::string_view migration_4 = R"sql(
+ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 4> all_migrations{migration_1, migration_2, migration_3,
+                                                          migration_4};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -12,7 +12,8 @@ namespace kryptod::storage::user_store {
 namespace {
 
 constexpr char const* user_columns = "id, email, password_hash, role, verified, disabled, "
-                                     "webhook_url, webhook_secret, created_at, updated_at";
+                                     "webhook_url, webhook_secret, created_at, updated_at, "
+                                     "tokens_valid_after";
 
 user_record read_user(SQLite::Statement& st) {
     user_record u;
@@ -26,6 +27,7 @@ user_record read_user(SQLite::Statement& st) {
     u.webhook_secret = sql::opt_text(st.getColumn(7));
     u.created_at = st.getColumn(8).getInt64();
     u.updated_at = st.getColumn(9).getInt64();
+    u.tokens_valid_after = st.getColumn(10).getInt64();
     return u;
 }
 
@@ -47,8 +49,8 @@ refresh_token_record read_refresh(SQLite::Statement& st) {
 std::int64_t create(SQLite::Database& db, user_record const& u) {
     cached_statement st_sql(db,
                             "INSERT INTO users (email, password_hash, role, verified, disabled, "
-                            "webhook_url, webhook_secret, created_at, updated_at) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                            "webhook_url, webhook_secret, created_at, updated_at, "
+                            "tokens_valid_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     auto& st = *st_sql;
     st.bind(1, u.email);
     st.bind(2, u.password_hash);
@@ -59,6 +61,7 @@ std::int64_t create(SQLite::Database& db, user_record const& u) {
     sql::bind(st, 7, u.webhook_secret);
     st.bind(8, static_cast<int64_t>(u.created_at));
     st.bind(9, static_cast<int64_t>(u.updated_at));
+    st.bind(10, static_cast<int64_t>(u.tokens_valid_after));
     st.exec();
     return db.getLastInsertRowid();
 }
@@ -98,7 +101,7 @@ page<user_record> list(SQLite::Database& db, page_request const& paging) {
 void update(SQLite::Database& db, user_record const& u) {
     cached_statement st_sql(db, "UPDATE users SET email = ?, password_hash = ?, role = ?, "
                                 "verified = ?, disabled = ?, webhook_url = ?, webhook_secret = ?, "
-                                "updated_at = ? WHERE id = ?");
+                                "updated_at = ?, tokens_valid_after = ? WHERE id = ?");
     auto& st = *st_sql;
     st.bind(1, u.email);
     st.bind(2, u.password_hash);
@@ -108,7 +111,8 @@ void update(SQLite::Database& db, user_record const& u) {
     sql::bind(st, 6, u.webhook_url);
     sql::bind(st, 7, u.webhook_secret);
     st.bind(8, static_cast<int64_t>(u.updated_at));
-    st.bind(9, static_cast<int64_t>(u.id));
+    st.bind(9, static_cast<int64_t>(u.tokens_valid_after));
+    st.bind(10, static_cast<int64_t>(u.id));
     if (st.exec() == 0) throw not_found_error("no user " + std::to_string(u.id));
 }
 

@@ -32,6 +32,9 @@ struct user_record {
     std::optional<std::string> webhook_secret;
     core::millis created_at = 0;
     core::millis updated_at = 0;
+    // Access tokens issued before this are refused (0: none are). Set when
+    // the user's sessions end: disabled, password reset, role changed.
+    core::millis tokens_valid_after = 0;
 };
 
 // Inserts a user (id is ignored) and returns the new id. A duplicate email,

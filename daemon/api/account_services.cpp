@@ -21,6 +21,7 @@ account_services::account_services(storage::writer& writer, std::filesystem::pat
     , writer_(writer)
     , auth_(secret, users_, settings.access_ttl)
     , hasher_(settings.cost)
+    , limits_(settings.rate_limit)
     , workers_(database, settings.worker_threads)
     , alert_pages_(std::make_shared<alert_page_cache>()) {
     writer_.on_alerts_changed([pages = alert_pages_](storage::writer::alert_change phase,
@@ -30,9 +31,6 @@ account_services::account_services(storage::writer& writer, std::filesystem::pat
         else
             pages->end_change(owners);
     });
-    for (auto& action : limiters_)
-        for (auto& limiter : action)
-            limiter = std::make_unique<http::rate_limiter>(settings.rate_limit);
     auto reader = storage::open_reader(database);
     users_.load(reader);
 }
@@ -49,22 +47,6 @@ http::json_limits account_services::body_limits() const noexcept {
     http::json_limits limits;
     limits.max_size = settings_.max_body;
     return limits;
-}
-
-std::optional<http::response> account_services::check_rate(limited_action action,
-                                                           std::string_view address,
-                                                           std::string_view account,
-                                                           unsigned version) {
-    auto const now = http::rate_limiter::clock::now();
-    auto& pair = limiters_[static_cast<int>(action)];
-    auto wait = pair[0]->hit(address, now);
-    if (!wait) wait = pair[1]->hit(lower_ascii(account), now);
-    if (!wait) return std::nullopt;
-    auto res = http::problem(http::status::too_many_requests,
-                             "too many attempts; retry in " + std::to_string(wait->count()) + " s",
-                             {}, version);
-    res.set(http::bhttp::field::retry_after, std::to_string(wait->count()));
-    return res;
 }
 
 core::millis now_millis() {

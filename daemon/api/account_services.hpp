@@ -12,13 +12,13 @@
 #pragma once
 
 #include "daemon/api/alert_page_cache.hpp"
+#include "daemon/api/attempt_limits.hpp"
 #include "daemon/api/authenticator.hpp"
 #include "daemon/api/user_directory.hpp"
 #include "daemon/api/worker_pool.hpp"
 #include "daemon/config.hpp"
 #include "http/json_body.hpp"
 #include "http/password.hpp"
-#include "http/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "storage/writer.hpp"
 
@@ -81,13 +81,7 @@ public:
     alert_page_cache& alert_pages() noexcept { return *alert_pages_; }
     http::json_limits body_limits() const noexcept;
 
-    enum class limited_action { login, registration, password_reset };
-
-    // Counts an attempt of `action` by `address` for `account` (an email);
-    // returns the 429 answer (with Retry-After) when either is over the
-    // limit.
-    std::optional<http::response> check_rate(limited_action action, std::string_view address,
-                                             std::string_view account, unsigned version);
+    attempt_limits& limits() noexcept { return limits_; }
 
 private:
     account_settings settings_;
@@ -95,7 +89,7 @@ private:
     user_directory users_;
     authenticator auth_;
     http::password_hasher hasher_;
-    std::unique_ptr<http::rate_limiter> limiters_[3][2]; // [action][by address, by account]
+    attempt_limits limits_;
     worker_pool workers_;
     // Shared with the writer's listener, which may outlive this object.
     std::shared_ptr<alert_page_cache> alert_pages_;

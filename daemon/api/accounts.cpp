@@ -3,6 +3,7 @@
 // exactly one answer leaves through the responder on every path.
 #include "daemon/api/accounts.hpp"
 
+#include "core/email_address.hpp"
 #include "daemon/log.hpp"
 #include "daemon/notify/notice.hpp"
 #include "storage/outbox_store.hpp"
@@ -116,6 +117,12 @@ std::optional<std::string> webhook_url_problem(std::string_view url) {
     return std::nullopt;
 }
 
+// The 422 for an email that is not an address. It comes before any limiter or
+// lookup, so neither ever holds an unvalidated key.
+http::response not_an_email(unsigned version) {
+    return invalid_field("email", "must be an email address like name@example.com", version);
+}
+
 // --- register -------------------------------------------------------------
 
 void on_register(services_ptr s, incoming in, responder respond) {
@@ -124,12 +131,11 @@ void on_register(services_ptr s, incoming in, responder respond) {
     if (!body) return;
     auto email = text(*body, "email");
     auto password = text(*body, "password");
-    if (!valid_email(email))
-        return respond(invalid_field("email", "must be an email address like name@example.com", v));
+    auto account = core::normalised_email(email);
+    if (!account) return respond(not_an_email(v));
     if (auto problem = password_problem(password))
         return respond(invalid_field("password", *problem, v));
-    if (auto limited = s->check_rate(account_services::limited_action::registration,
-                                     in.client_address, email, v))
+    if (auto limited = s->limits().admit_registration(in.client_address, *account, v))
         return respond(std::move(*limited));
 
     s->workers().post([s, email, password, respond, v] {
@@ -171,51 +177,61 @@ void on_register(services_ptr s, incoming in, responder respond) {
 
 // --- login ----------------------------------------------------------------
 
+// The worker's half of a login: checks the password of the account with the
+// normalised address `email` and answers.
+void check_password(services_ptr const& s, std::string const& email, std::string const& password,
+                    std::string const& address, responder const& respond, unsigned v) {
+    // Unknown account or wrong password: one answer, counted against the
+    // account (attempt_limits says why only failures count).
+    auto const wrong = [&] {
+        s->limits().login_failed(address, email);
+        return unauthorized("wrong email or password", v);
+    };
+    if (password.size() > max_password_length) {
+        // Still pay for one hash so that the answer's timing says nothing.
+        s->hasher().verify_dummy(password.substr(0, max_password_length));
+        return respond(wrong());
+    }
+    auto found =
+        s->workers().read([&](SQLite::Database& db) { return users::find_by_email(db, email); });
+    if (!found) return respond(storage_failure(found.err(), v));
+    auto const& user = found.value();
+    if (!user) {
+        s->hasher().verify_dummy(password);
+        return respond(wrong());
+    }
+    if (!s->hasher().verify(user->password_hash, password)) return respond(wrong());
+    if (user->disabled)
+        return respond(http::problem(status::forbidden, "this account is disabled", {}, v));
+    s->users().put_if_absent(*user);
+
+    auto const refresh = http::random_hex(32);
+    auto record = new_refresh_record(user->id, refresh, http::random_hex(16), now_millis(),
+                                     s->settings().refresh_ttl);
+    auto entry = user_entry::from(*user);
+    submit_write<std::int64_t>(
+        *s, respond, v,
+        [record](SQLite::Database& db) { return users::insert_refresh_token(db, record); },
+        [s, respond, v, entry, refresh](storage::result<std::int64_t> r) {
+            if (!r) return respond(storage_failure(r.err(), v));
+            // The directory's entry is the current one (role changes).
+            auto current = s->users().find(entry.id).value_or(entry);
+            respond(token_pair(*s, current, refresh, v));
+        });
+}
+
 void on_login(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, credentials_schema, respond);
     if (!body) return;
-    auto email = text(*body, "email");
+    auto account = core::normalised_email(text(*body, "email"));
+    if (!account) return respond(not_an_email(v));
     auto password = text(*body, "password");
-    if (auto limited =
-            s->check_rate(account_services::limited_action::login, in.client_address, email, v))
+    if (auto limited = s->limits().admit_login(in.client_address, *account, v))
         return respond(std::move(*limited));
 
-    s->workers().post([s, email, password, respond, v] {
-        auto const wrong = [v] { return unauthorized("wrong email or password", v); };
-        if (password.size() > max_password_length) {
-            // Still pay for one hash so that the answer's timing says nothing.
-            s->hasher().verify_dummy(password.substr(0, max_password_length));
-            return respond(wrong());
-        }
-        auto found = s->workers().read([&](SQLite::Database& db) {
-            return valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
-        });
-        if (!found) return respond(storage_failure(found.err(), v));
-        auto const& user = found.value();
-        if (!user) {
-            s->hasher().verify_dummy(password);
-            return respond(wrong());
-        }
-        if (!s->hasher().verify(user->password_hash, password)) return respond(wrong());
-        if (user->disabled)
-            return respond(http::problem(status::forbidden, "this account is disabled", {}, v));
-        s->users().put_if_absent(*user);
-
-        auto const refresh = http::random_hex(32);
-        auto record = new_refresh_record(user->id, refresh, http::random_hex(16), now_millis(),
-                                         s->settings().refresh_ttl);
-        auto entry = user_entry::from(*user);
-        submit_write<std::int64_t>(
-            *s, respond, v,
-            [record](SQLite::Database& db) { return users::insert_refresh_token(db, record); },
-            [s, respond, v, entry, refresh](storage::result<std::int64_t> r) {
-                if (!r) return respond(storage_failure(r.err(), v));
-                // The directory's entry is the current one (role changes).
-                auto current = s->users().find(entry.id).value_or(entry);
-                respond(token_pair(*s, current, refresh, v));
-            });
-    });
+    s->workers().post([s, email = std::move(*account), password, address = in.client_address,
+                       respond, v] { check_password(s, email, password, address, respond, v); });
 }
 
 // --- refresh and logout -----------------------------------------------------
@@ -379,28 +395,30 @@ void on_verify_email(services_ptr s, incoming in, responder respond) {
         });
 }
 
-void on_password_reset(services_ptr s, incoming in, responder respond) {
-    auto const v = in.req.version();
-    auto body = read_body(*s, in, reset_schema, respond);
-    if (!body) return;
-    auto email = text(*body, "email");
-    if (auto limited = s->check_rate(account_services::limited_action::password_reset,
-                                     in.client_address, email, v))
-        return respond(std::move(*limited));
+// Emails a reset token to the account with the normalised address `email`,
+// if there is one and it is not disabled. Runs on a worker, after the
+// answer has left; failures are the log's, as nobody waits for them.
+void send_reset_token(services_ptr const& s, std::string const& email) {
+    auto found =
+        s->workers().read([&](SQLite::Database& db) { return users::find_by_email(db, email); });
+    if (!found) {
+        log::warning("password reset: cannot look up the account: ", found.err().message);
+        return;
+    }
+    auto const& user = found.value();
+    if (!user || user->disabled) return;
     auto const now = now_millis();
+    auto const id = user->id;
+    auto const to = user->email;
     auto const per_day = s->settings().account_emails_per_day;
-    // Known or not, the request takes the same path through the writer, so
-    // neither the answer nor its timing tells whether the account exists.
-    // Past notify.account_emails_per_day the answer is the same too.
-    submit_write<bool>(
-        *s, respond, v,
-        [email, now, per_day](SQLite::Database& db) {
-            auto user = valid_email(email) ? users::find_by_email(db, email) : std::nullopt;
-            if (!user || user->disabled) return false;
+    auto accepted = s->writer().submit<bool>(
+        [id, to, now, per_day](SQLite::Database& db) {
             auto token = http::random_hex(32);
             auto const expires_at = now + core::seconds_to_millis(reset_token_ttl.count());
+            // Past notify.account_emails_per_day nothing is queued and no
+            // token is stored; the answer has already left, the same either way.
             if (!queue_account_email(
-                    db, user->id, user->email, "Reset your kryptod password",
+                    db, id, to, "Reset your kryptod password",
                     "Someone asked to reset the password of this kryptod account. If it was you, "
                     "send this token with your new password to POST "
                     "/api/auth/password-reset/confirm as {\"token\": \"" +
@@ -409,16 +427,32 @@ void on_password_reset(services_ptr s, incoming in, responder respond) {
                         "this email.\n",
                     token, expires_at, per_day, now))
                 return false;
-            users::insert_email_token(db, user->id, http::token_digest(token), "password_reset",
-                                      now, expires_at);
+            users::insert_email_token(db, id, http::token_digest(token), "password_reset", now,
+                                      expires_at);
             return true;
         },
-        [respond, v](storage::result<bool> r) {
-            if (!r) return respond(storage_failure(r.err(), v));
-            respond(http::json_response(
-                status::accepted,
-                {{"detail", "if an account has this email, a reset token is on its way"}}, v));
+        [](storage::result<bool> r) {
+            if (!r) log::warning("password reset: the token was not stored: ", r.err().message);
         });
+    if (!accepted)
+        log::warning("password reset: the token was not stored: ", accepted.err().message);
+}
+
+void on_password_reset(services_ptr s, incoming in, responder respond) {
+    auto const v = in.req.version();
+    auto body = read_body(*s, in, reset_schema, respond);
+    if (!body) return;
+    auto account = core::normalised_email(text(*body, "email"));
+    if (!account) return respond(not_an_email(v));
+    if (auto limited = s->limits().admit_password_reset(in.client_address, *account, v))
+        return respond(std::move(*limited));
+    // The answer leaves before anything that depends on the account: the
+    // lookup, the token and the email come after, on a worker, so neither
+    // the answer nor its timing tells whether the account exists.
+    respond(http::json_response(
+        status::accepted, {{"detail", "if an account has this email, a reset token is on its way"}},
+        v));
+    s->workers().post([s, email = std::move(*account)] { send_reset_token(s, email); });
 }
 
 void on_password_reset_confirm(services_ptr s, incoming in, responder respond) {
@@ -439,24 +473,27 @@ void on_password_reset_confirm(services_ptr s, incoming in, responder respond) {
             return respond(http::problem(status::service_unavailable, "out of memory", {}, v));
         }
         auto const now = now_millis();
-        submit_write<bool>(
+        submit_write<std::optional<users::user_record>>(
             *s, respond, v,
-            [token, hash, now](SQLite::Database& db) {
+            [token, hash, now](SQLite::Database& db) -> std::optional<users::user_record> {
                 auto id = users::consume_email_token(db, http::token_digest(token),
                                                      "password_reset", now);
-                if (!id) return false;
+                if (!id) return std::nullopt;
                 auto user = users::get(db, *id);
-                if (!user) return false;
+                if (!user) return std::nullopt;
                 user->password_hash = hash;
                 user->updated_at = now;
+                // Whoever knew the old password may hold a session: end
+                // them all, access tokens included.
+                user->tokens_valid_after = tokens_valid_after(now, user->tokens_valid_after);
                 users::update(db, *user);
-                // Whoever knew the old password may hold a session: end them all.
                 users::revoke_user_refresh_tokens(db, user->id, now);
-                return true;
+                return user;
             },
-            [respond, v](storage::result<bool> r) {
+            [s, respond, v](storage::result<std::optional<users::user_record>> r) {
                 if (!r) return respond(storage_failure(r.err(), v));
                 if (!r.value()) return respond(invalid_email_token(v));
+                s->users().put(*r.value());
                 respond(http::empty_response(status::no_content, v));
             });
     });

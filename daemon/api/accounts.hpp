@@ -6,11 +6,18 @@
 //   rotated on every use; presenting a rotated one revokes its whole family;
 // - login answers a wrong password and an unknown email alike (401, after
 //   the same argon2id work), and a disabled account with 403;
-// - password reset answers 202 whether or not the email has an account;
-// - a reset or verification token works once, and a reset revokes every
-//   refresh token of the user;
+// - an email that is not an address (core::valid_email) is 422 before any
+//   rate limiter or lookup sees it; accounts are keyed by the address in
+//   lower case;
+// - password reset answers 202 whether or not the email has an account,
+//   and answers before any work that depends on the account (lookup,
+//   token, email), which runs afterwards on a worker;
+// - a reset or verification token works once, and a reset ends every
+//   session of the user: refresh tokens revoked, access tokens issued
+//   before it refused (tokens_valid_after);
 // - login, register and password reset are rate limited per client address
-//   and per account.
+//   and per account, a login's per-account count being its failures
+//   (attempt_limits).
 #pragma once
 
 #include "daemon/api/account_services.hpp"

@@ -88,31 +88,34 @@ authenticator::identify(http::request const& req) const {
     if (token.empty())
         return unauthorized("the Authorization header must be `Bearer <token>`", version);
     auto const now = unix_now();
-    auto subject = remembered(token, now);
-    if (!subject) {
+    auto proved = remembered(token, now);
+    if (!proved) {
         auto verified = codec_.verify(token, now);
         if (auto const* error = std::get_if<http::jwt_error>(&verified))
             return unauthorized(
                 std::string("invalid access token: ") + std::string(to_string(*error)), version);
         auto const& claims = std::get<http::jwt_claims>(verified);
         remember(token, claims, now);
-        subject = claims.subject;
+        proved = verified_token{claims.subject, claims.issued_at, 0, 0};
     }
-    auto user = users_.snapshot(*subject);
+    auto user = users_.snapshot(proved->subject);
     if (!user) return unauthorized("invalid access token: unknown user", version);
     if (user->user.disabled) return unauthorized("this account is disabled", version);
+    if (core::seconds_to_millis(proved->issued_at) < user->user.tokens_valid_after)
+        return unauthorized("invalid access token: the account's sessions have ended; log in again",
+                            version);
     return user;
 }
 
-std::optional<std::int64_t> authenticator::remembered(std::string_view token,
-                                                      std::int64_t now) const {
+std::optional<authenticator::verified_token> authenticator::remembered(std::string_view token,
+                                                                       std::int64_t now) const {
     std::lock_guard lock(verified_mutex_);
     auto it = verified_.find(token);
     if (it == verified_.end()) return std::nullopt;
     auto const& v = it->second;
     // Outside the window the codec decides, with its leeway and its reason.
     if (now < v.valid_from || now >= v.expires_at) return std::nullopt;
-    return v.subject;
+    return v;
 }
 
 void authenticator::remember(std::string_view token, http::jwt_claims const& claims,
@@ -120,8 +123,8 @@ void authenticator::remember(std::string_view token, http::jwt_claims const& cla
     // Enough for every client active within one access-token lifetime on a
     // self-hosted daemon; past that, the set restarts rather than grows.
     constexpr std::size_t max_remembered = 4096;
-    verified_token v{claims.subject, std::max(claims.issued_at, claims.not_before.value_or(0)),
-                     claims.expires_at};
+    verified_token v{claims.subject, claims.issued_at,
+                     std::max(claims.issued_at, claims.not_before.value_or(0)), claims.expires_at};
     if (now < v.valid_from || now >= v.expires_at) return; // accepted only thanks to leeway
     std::lock_guard lock(verified_mutex_);
     if (verified_.size() >= max_remembered) {
@@ -135,10 +138,16 @@ std::string authenticator::issue(std::int64_t user, std::string_view role, std::
     http::jwt_claims claims;
     claims.subject = user;
     claims.role = std::string(role);
+    if (auto entry = users_.snapshot(user))
+        now = std::max(now, entry->user.tokens_valid_after / 1000);
     claims.issued_at = now;
     claims.expires_at = now + access_ttl_.count();
     claims.id = http::random_hex(16);
     return codec_.sign(claims);
+}
+
+core::millis tokens_valid_after(core::millis now, core::millis previous) noexcept {
+    return std::max((now / 1000 + 1) * 1000, previous + 1000);
 }
 
 std::string load_or_create_secret(std::filesystem::path const& path) {

@@ -4,10 +4,12 @@
 // Invariants: a request is authenticated only when it carries
 // `Bearer <token>` or `JWT <token>` (scheme case-insensitive), the token
 // passes http::jwt_codec (HS256 pinned, issuer, expiry with 30 s leeway) and
-// its subject is a user in the directory who is not disabled; every other
-// case is 401 with `WWW-Authenticate: Bearer`. The role used for
-// authorisation is the directory's (current) one, not the token's, so a
-// demoted admin loses admin rights at once.
+// its subject is a user in the directory who is not disabled, and it was
+// issued (iat) no earlier than the user's tokens_valid_after, the moment
+// their sessions last ended (disabled, password reset, role changed); every
+// other case is 401 with `WWW-Authenticate: Bearer`. The role used for
+// authorisation is the directory's (current) one, and a role change ends
+// the user's sessions, so a demoted admin loses admin rights at once.
 //
 // Every authenticated request would otherwise pay an HMAC and a JSON parse
 // for the token a client sends again and again until it expires, so tokens
@@ -61,7 +63,10 @@ public:
     identify(http::request const& req) const;
 
     // A signed access token for `user` with role `role`, issued at `now`
-    // (Unix seconds), valid for access_ttl.
+    // (Unix seconds), valid for access_ttl. Issued at the user's
+    // tokens_valid_after instead when that is later (it is at most a
+    // second ahead), so a token issued just after the user's sessions
+    // ended is not refused with the old ones.
     std::string issue(std::int64_t user, std::string_view role, std::int64_t now) const;
 
     std::chrono::seconds access_ttl() const noexcept { return access_ttl_; }
@@ -71,6 +76,7 @@ private:
     // What a verified token proved, and when that holds.
     struct verified_token {
         std::int64_t subject = 0;
+        std::int64_t issued_at = 0;  // iat
         std::int64_t valid_from = 0; // max(iat, nbf)
         std::int64_t expires_at = 0; // exp
     };
@@ -80,9 +86,9 @@ private:
             return std::hash<std::string_view>{}(s);
         }
     };
-    // The subject of `token` when it verified before and `now` is inside
-    // its window.
-    std::optional<std::int64_t> remembered(std::string_view token, std::int64_t now) const;
+    // What `token` proved when it verified before and `now` is inside its
+    // window.
+    std::optional<verified_token> remembered(std::string_view token, std::int64_t now) const;
     void remember(std::string_view token, http::jwt_claims const& claims, std::int64_t now) const;
 
     http::jwt_codec codec_;
@@ -98,6 +104,16 @@ http::response unauthorized(std::string_view detail, unsigned version = 11);
 // The token of an `Authorization: Bearer <t>` or `JWT <t>` header value;
 // empty when the value has another scheme or no token.
 std::string_view bearer_token(std::string_view header_value) noexcept;
+
+// When a user's tokens become valid again after their sessions end at
+// `now`, `previous` being the value it replaces: the start of the next whole
+// second, as a token's iat has whole seconds, so every token issued up to
+// `now` is older; and at least a second past `previous`, as a token issued
+// since then may carry `previous` as its iat (see issue()). So ends in
+// quick succession move it ahead of the clock, a second each; past the
+// codec's 30 s leeway new tokens would be refused until the clock catches
+// up, which takes thirty role changes of one user within a second.
+core::millis tokens_valid_after(core::millis now, core::millis previous) noexcept;
 
 // Reads the HMAC secret from auth.secret_file (surrounding whitespace
 // ignored). When the file does not exist it is created with mode 0600

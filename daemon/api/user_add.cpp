@@ -1,6 +1,7 @@
 // The `kryptod user add` command.
 #include "daemon/api/user_add.hpp"
 
+#include "core/email_address.hpp"
 #include "daemon/api/account_services.hpp"
 #include "storage/database.hpp"
 #include "storage/result.hpp"
@@ -10,7 +11,7 @@ namespace kryptod::daemon::api {
 
 command_outcome user_add(config const& cfg, std::string_view email, bool admin,
                          std::istream& password_in, http::password_cost cost) {
-    if (!valid_email(email))
+    if (!core::valid_email(email))
         return {1, "user add: \"" + std::string(email) +
                        "\" is not an email address like name@example.com"};
     std::string password;

@@ -18,6 +18,7 @@ user_entry user_entry::from(storage::user_store::user_record const& record) {
     e.disabled = record.disabled;
     e.webhook_url = record.webhook_url;
     e.created_at = record.created_at;
+    e.tokens_valid_after = record.tokens_valid_after;
     return e;
 }
 

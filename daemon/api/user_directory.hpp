@@ -35,6 +35,8 @@ struct user_entry {
     bool disabled = false;
     std::optional<std::string> webhook_url;
     core::millis created_at = 0;
+    // Access tokens issued before this are refused (not shown by the API).
+    core::millis tokens_valid_after = 0;
 
     static user_entry from(storage::user_store::user_record const& record);
 };

@@ -1,6 +1,7 @@
 // The admin endpoints for accounts.
 #include "daemon/api/users.hpp"
 
+#include "core/email_address.hpp"
 #include "storage/user_store.hpp"
 
 #include <boost/url/parse.hpp>
@@ -112,7 +113,7 @@ void on_create(services_ptr s, incoming in, responder respond) {
     std::string role = "user";
     if (auto const* r = body->if_contains("role")) role = std::string(r->as_string());
     std::vector<http::field_error> errors;
-    if (!valid_email(email))
+    if (!core::valid_email(email))
         errors.push_back({"email", "must be an email address like name@example.com"});
     if (auto problem = password_problem(password)) errors.push_back({"password", *problem});
     if (!valid_role(role)) errors.push_back({"role", "must be \"user\" or \"admin\""});
@@ -169,12 +170,17 @@ void on_patch(services_ptr s, incoming in, responder respond) {
         [id = *id, role, disabled, now](SQLite::Database& db) -> std::optional<users::user_record> {
             auto user = users::get(db, id);
             if (!user) return std::nullopt;
+            // A disabled account keeps no session to come back with, and
+            // a changed role is carried only by tokens issued after it: so
+            // both end every access and refresh token the user holds.
+            bool const ends_sessions = (disabled && *disabled) || (role && *role != user->role);
             if (role) user->role = *role;
             if (disabled) user->disabled = *disabled;
             user->updated_at = now;
+            if (ends_sessions)
+                user->tokens_valid_after = tokens_valid_after(now, user->tokens_valid_after);
             users::update(db, *user);
-            // A disabled account keeps no session to come back with.
-            if (user->disabled) users::revoke_user_refresh_tokens(db, user->id, now);
+            if (ends_sessions) users::revoke_user_refresh_tokens(db, user->id, now);
             return user;
         },
         [s, respond, v](storage::result<std::optional<users::user_record>> r) {

@@ -16,6 +16,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <boost/asio.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -78,6 +79,9 @@ struct account_server {
 
     http_client client() { return http_client(port); }
 
+    // A client connecting from another loopback address, e.g. "127.0.0.2".
+    http_client client_from(std::string const& address) { return http_client(port, address); }
+
     // Creates an account directly in the database, as `kryptod user add`.
     void add_user(std::string const& email, std::string const& password, bool admin) {
         daemon::config cfg;
@@ -101,6 +105,19 @@ struct account_server {
                 out.push_back({{"to", mail.to}, {"subject", mail.subject}, {"body", mail.body}});
         }
         return out;
+    }
+
+    // The account emails to `to` once there are at least `n` (they are
+    // queued after the answer for a password reset); polls for up to 10 s,
+    // then returns what there is.
+    std::vector<boost::json::object> await_emails_to(std::string const& to, std::size_t n) {
+        auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        auto mails = emails_to(to);
+        while (mails.size() < n && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            mails = emails_to(to);
+        }
+        return mails;
     }
 
     // The 64-hex token in the last account email to `to`.

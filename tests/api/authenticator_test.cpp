@@ -103,4 +103,47 @@ BOOST_AUTO_TEST_CASE(directory_decides_who_is_in) {
     BOOST_TEST(std::get<kryptod::http::response>(r).result_int() == 401u);
 }
 
+BOOST_AUTO_TEST_CASE(tokens_from_before_the_sessions_ended_are_refused) {
+    user_directory users;
+    kryptod::daemon::api::authenticator auth(std::string(40, 's'), users,
+                                             std::chrono::seconds(600));
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    kryptod::storage::user_store::user_record record;
+    record.id = 7;
+    record.email = "g@example.com";
+    users.put(record);
+    auto old = auth.issue(7, "user", now - 5);
+    BOOST_TEST(
+        std::holds_alternative<principal>(auth.authenticate(with_authorization("Bearer " + old))));
+
+    // The sessions end now: the token that was just accepted (and is
+    // remembered as verified) is refused.
+    record.tokens_valid_after = kryptod::daemon::api::tokens_valid_after(now * 1000 + 400, 0);
+    BOOST_TEST(record.tokens_valid_after == (now + 1) * 1000);
+    users.put(record);
+    auto r = auth.authenticate(with_authorization("Bearer " + old));
+    BOOST_TEST_REQUIRE(std::holds_alternative<kryptod::http::response>(r));
+    BOOST_TEST(std::get<kryptod::http::response>(r).result_int() == 401u);
+    // Even one issued in the same second, before the end, is older.
+    auto same_second = auth.issue(7, "user", now);
+    auto claims = auth.codec().verify(same_second, now + 1);
+    BOOST_TEST_REQUIRE(std::holds_alternative<kryptod::http::jwt_claims>(claims));
+    // issue() dates a token no earlier than the end, so it works at once.
+    BOOST_TEST(std::get<kryptod::http::jwt_claims>(claims).issued_at == now + 1);
+    BOOST_TEST(std::holds_alternative<principal>(
+        auth.authenticate(with_authorization("Bearer " + same_second))));
+
+    // Ended again within the same second: the token issued in between,
+    // dated at the first end, is older than the second.
+    record.tokens_valid_after =
+        kryptod::daemon::api::tokens_valid_after(now * 1000 + 600, record.tokens_valid_after);
+    BOOST_TEST(record.tokens_valid_after == (now + 2) * 1000);
+    users.put(record);
+    r = auth.authenticate(with_authorization("Bearer " + same_second));
+    BOOST_TEST_REQUIRE(std::holds_alternative<kryptod::http::response>(r));
+    BOOST_TEST(std::get<kryptod::http::response>(r).result_int() == 401u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

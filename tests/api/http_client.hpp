@@ -25,6 +25,14 @@ struct http_client {
         socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
     }
 
+    // A client whose requests come from `from`, another loopback address
+    // (127.0.0.2, ...), so that the server sees a second client address.
+    http_client(unsigned short port, std::string const& from) {
+        socket.open(boost::asio::ip::tcp::v4());
+        socket.bind({boost::asio::ip::make_address(from), 0});
+        socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    }
+
     // Sends one request; `authorization` is the whole header value when not
     // empty ("Bearer ...").
     http_response call(bhttp::verb method, std::string target, std::string body = {},

@@ -103,10 +103,28 @@ BOOST_FIXTURE_TEST_CASE(patch_changes_role_at_once, with_admin) {
         c.call(verb::patch, "/api/users/" + std::to_string(id), R"({"role":"admin"})", admin);
     BOOST_TEST_REQUIRE(promote.result_int() == 200);
     BOOST_TEST(text_of(json_of(promote).at("role")) == "admin");
-    // Joe's existing token now carries admin rights: the directory decides.
-    BOOST_TEST(c.call(verb::get, "/api/users", {}, joe).result_int() == 200);
+    // A role change ends Joe's sessions: the token from before is refused,
+    // and one issued now carries admin rights.
+    BOOST_TEST(is_problem(c.call(verb::get, "/api/users", {}, joe), 401));
+    BOOST_TEST(is_problem(c.call(verb::get, "/api/auth/me", {}, joe), 401));
+    auto promoted = bearer(login(c, "joe@example.com", "pass-word").access);
+    BOOST_TEST(c.call(verb::get, "/api/users", {}, promoted).result_int() == 200);
     c.call(verb::patch, "/api/users/" + std::to_string(id) + "/", R"({"role":"user"})", admin);
-    BOOST_TEST(is_problem(c.call(verb::get, "/api/users", {}, joe), 403));
+    // Demoted: the admin token is refused at once.
+    BOOST_TEST(is_problem(c.call(verb::get, "/api/users", {}, promoted), 401));
+    auto demoted = bearer(login(c, "joe@example.com", "pass-word").access);
+    BOOST_TEST(is_problem(c.call(verb::get, "/api/users", {}, demoted), 403));
+}
+
+BOOST_FIXTURE_TEST_CASE(patch_that_changes_nothing_keeps_sessions, with_admin) {
+    auto id = create("joe@example.com");
+    auto joe = login(c, "joe@example.com", "pass-word");
+    auto target = "/api/users/" + std::to_string(id);
+    BOOST_TEST(
+        c.call(verb::patch, target, R"({"role":"user","disabled":false})", admin).result_int() ==
+        200);
+    BOOST_TEST(c.call(verb::get, "/api/auth/me", {}, bearer(joe.access)).result_int() == 200);
+    BOOST_TEST(c.post("/api/auth/refresh", {{"refresh", joe.refresh}}).result_int() == 200);
 }
 
 BOOST_FIXTURE_TEST_CASE(disabled_user_is_locked_out_at_once, with_admin) {
@@ -128,6 +146,8 @@ BOOST_FIXTURE_TEST_CASE(disabled_user_is_locked_out_at_once, with_admin) {
 
     auto on = c.call(verb::patch, target, R"({"disabled":false})", admin);
     BOOST_TEST(on.result_int() == 200);
+    // Re-enabled: the access token from before the lock-out stays refused.
+    BOOST_TEST(is_problem(c.call(verb::get, "/api/auth/me", {}, bearer(session.access)), 401));
     auto back = login(c, "joe@example.com", "pass-word");
     BOOST_TEST(c.call(verb::get, "/api/auth/me", {}, bearer(back.access)).result_int() == 200);
     // The refresh token from before the lock-out stays revoked.

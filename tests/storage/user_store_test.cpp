@@ -1,4 +1,5 @@
-// Tests storage/user_store.hpp: accounts with case-insensitive unique email,
+// Tests storage/user_store.hpp: accounts with case-insensitive unique email
+// and the time their sessions last ended,
 // refresh-token rotation and family revocation, single-use email tokens.
 #include "storage/result.hpp"
 #include "storage/user_store.hpp"
@@ -41,8 +42,12 @@ BOOST_FIXTURE_TEST_CASE(update_changes_role_flags_and_webhook, test::store_fixtu
     u.webhook_url = "https://hooks.example.com/x";
     u.webhook_secret = "s3cret";
     u.updated_at = 2000;
+    BOOST_TEST(u.tokens_valid_after == 0);
+    u.tokens_valid_after = 3000;
     users::update(db, u);
     auto const got = *users::get(db, bob);
+    BOOST_TEST(got.tokens_valid_after == 3000);
+    BOOST_TEST(users::find_by_email(db, got.email)->tokens_valid_after == 3000);
     BOOST_TEST(got.role == "admin");
     BOOST_TEST(got.disabled);
     BOOST_TEST(got.verified);
