@@ -207,7 +207,7 @@ ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 constexpr std::array<std::string_view, 4> all_migrations{migration_1, migration_2, migration_3,
-                                                          migration_4};
+                                                         migration_4};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");
