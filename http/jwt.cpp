@@ -270,9 +270,10 @@ std::variant<jwt_claims, jwt_error> jwt_codec::verify(std::string_view token,
         nbf = integer_claim(*payload, "nbf");
         if (!nbf) return jwt_error::bad_claims;
     }
-    // Times before 1970 or an expiry before the issue are no kryptod token's;
-    // with both ends non-negative, exp - iat cannot overflow.
-    if (*iat < 0 || *exp < *iat || (nbf && *nbf < 0)) return jwt_error::bad_claims;
+    // Times before 1970 are no kryptod token's; with both ends non-negative,
+    // exp - iat cannot overflow. (An exp before iat only makes the token
+    // expire sooner, so it is left to the expiry check.)
+    if (*iat < 0 || *exp < 0 || (nbf && *nbf < 0)) return jwt_error::bad_claims;
     if (*exp - *iat > max_lifetime_) return jwt_error::lifetime_too_long;
     if (saturating_add(*exp, leeway_) <= now) return jwt_error::expired;
     auto const latest_start = saturating_add(now, leeway_);

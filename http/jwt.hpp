@@ -9,8 +9,8 @@
 //   are not understood;
 // - the signature is checked in constant time before any claim is trusted;
 // - an accepted token has `iss` equal to the codec's issuer, a numeric `sub`,
-//   a `role` of `user` or `admin`, integer `iat` and `exp` with
-//   0 <= iat <= exp and exp - iat <= max_lifetime (a token that claims a
+//   a `role` of `user` or `admin`, non-negative integer `iat` and `exp`
+//   with exp - iat <= max_lifetime (a token that claims a
 //   longer life than kryptod ever grants was not made by kryptod's rules,
 //   whoever holds the key), a `jti`, and is inside its validity window
 //   (`nbf` honoured) with `leeway` either side. The window arithmetic

@@ -204,7 +204,6 @@ BOOST_AUTO_TEST_CASE(extreme_times_never_wrap_into_validity) {
              {R"("iat":)" + min + R"(,"exp":)" + max, jwt_error::bad_claims},
              {R"("iat":-1,"exp":1800000000)", jwt_error::bad_claims},
              {R"("iat":1800000000,"exp":-5)", jwt_error::bad_claims},
-             {R"("iat":1800000000,"exp":1799999999)", jwt_error::bad_claims},
              {R"("iat":1800000000,"exp":1800000900,"nbf":)" + min, jwt_error::bad_claims},
              {R"("iat":1800000000,"exp":1800000900,"nbf":)" + max, jwt_error::not_yet_valid},
              // Beyond int64 is not an integer claim at all.
