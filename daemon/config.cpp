@@ -7,6 +7,7 @@
 #include "daemon/config.hpp"
 
 #include "core/email_address.hpp"
+#include "http/trusted_proxies.hpp"
 
 #include <boost/program_options.hpp>
 #include <boost/url/parse.hpp>
@@ -29,7 +30,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-enum class kind { integer, duration, boolean, text, url, listen, coins, choice, email };
+enum class kind { integer, duration, boolean, text, url, listen, coins, choice, email, networks };
 
 // A value after validation; only the member matching the rule's kind is set.
 struct value {
@@ -83,6 +84,16 @@ auto const rules = std::to_array<rule>({
     {"http.idle_timeout", kind::duration, "60", 1, 86400, "",
      "seconds an idle keep-alive connection stays open",
      [](config& c, value const& v) { c.http.idle_timeout = secs(v); }},
+    {"http.max_connections_per_ip", kind::integer, "128", 1, 100000, "",
+     "most connections from one client address; more get 503 (trusted proxies are exempt)",
+     [](config& c, value const& v) { c.http.max_connections_per_ip = as<std::size_t>(v); }},
+    {"http.first_byte_timeout", kind::duration, "5", 1, 3600, "",
+     "seconds a new connection may wait before sending its first request",
+     [](config& c, value const& v) { c.http.first_byte_timeout = secs(v); }},
+    {"http.trusted_proxies", kind::networks, "", 0, 0, "",
+     "reverse proxies whose X-Forwarded-For or Forwarded header names the client: "
+     "addresses and CIDR networks, space-separated (empty: trust none)",
+     [](config& c, value const& v) { c.http.trusted_proxies = v.text; }},
     // storage
     {"storage.path", kind::text, "/var/lib/kryptod/kryptod.db", 1, 0, "",
      "path of the SQLite database file",
@@ -240,6 +251,8 @@ std::string accepted_text(rule const& r) {
         return std::string(r.allowed);
     case kind::email:
         return "email address";
+    case kind::networks:
+        return "IP addresses and CIDR networks, space-separated";
     }
     return {};
 }
@@ -382,6 +395,14 @@ value parse_value(rule const& r, std::string const& text) {
     case kind::email:
         if (!core::valid_email(text))
             fail_got(r, "must be an email address like name@example.com", text);
+        v.text = text;
+        break;
+    case kind::networks:
+        try {
+            (void)http::trusted_proxies::parse(text);
+        } catch (std::invalid_argument const& e) {
+            fail(r, log::one_line(e.what()));
+        }
         v.text = text;
         break;
     }

@@ -58,6 +58,9 @@ struct config {
         std::size_t max_connections = 0;
         std::chrono::seconds header_timeout{0};
         std::chrono::seconds idle_timeout{0};
+        std::size_t max_connections_per_ip = 0;
+        std::chrono::seconds first_byte_timeout{0};
+        std::string trusted_proxies; // validated by http::trusted_proxies::parse
     } http;
 
     struct storage_section {

@@ -378,14 +378,19 @@ bool service::impl::start_listener() {
     limits.max_connections = cfg.http.max_connections;
     limits.header_timeout = cfg.http.header_timeout;
     limits.idle_timeout = cfg.http.idle_timeout;
+    limits.max_connections_per_ip = cfg.http.max_connections_per_ip;
+    limits.first_byte_timeout = cfg.http.first_byte_timeout;
     auto const& address = cfg.http.listen;
     try {
         asio::ip::tcp::endpoint endpoint{asio::ip::make_address(address.host), address.port};
-        listener = std::make_shared<http::listener>(ioc, endpoint, limits, routes());
+        listener = std::make_shared<http::listener>(
+            ioc, endpoint, limits, routes(),
+            http::trusted_proxies::parse(cfg.http.trusted_proxies));
     } catch (boost::system::system_error const& e) {
         log::error("cannot listen on ", address.host, ":", address.port, ": ", e.code().message());
         return false;
     }
+    listener->report_to([](std::string_view line) { log::warning("http: ", line); });
     listener->run();
     return true;
 }

@@ -13,6 +13,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/string.hpp>
 
 #include <algorithm>
 #include <array>
@@ -30,12 +31,20 @@ constexpr int max_batch = 16;
 
 } // namespace
 
-std::list<std::weak_ptr<http_session>>::iterator
-session_registry::add(std::weak_ptr<http_session> s) {
-    return sessions_.insert(sessions_.end(), std::move(s));
+std::size_t session_registry::count_from(asio::ip::address const& peer) const {
+    auto const it = per_peer_.find(peer);
+    return it == per_peer_.end() ? 0 : it->second;
 }
 
-void session_registry::remove(std::list<std::weak_ptr<http_session>>::iterator it) {
+session_registry::iterator session_registry::add(std::weak_ptr<http_session> s,
+                                                 asio::ip::address const& peer) {
+    ++per_peer_[peer];
+    return sessions_.insert(sessions_.end(), entry{std::move(s), peer});
+}
+
+void session_registry::remove(iterator it) {
+    auto const count = per_peer_.find(it->peer);
+    if (--count->second == 0) per_peer_.erase(count);
     sessions_.erase(it);
 }
 
@@ -43,30 +52,34 @@ void session_registry::drain() {
     draining_ = true;
     // close_if_idle() may remove entries; walk a copy.
     std::vector<std::shared_ptr<http_session>> alive;
-    for (auto const& w : sessions_)
-        if (auto s = w.lock()) alive.push_back(std::move(s));
+    for (auto const& e : sessions_)
+        if (auto s = e.session.lock()) alive.push_back(std::move(s));
     for (auto const& s : alive)
         s->close_if_idle();
 }
 
-http_session::http_session(socket_type socket, server_limits const& limits,
-                           std::shared_ptr<handler const> h,
+http_session::http_session(socket_type socket, asio::ip::address peer, bool peer_trusted,
+                           server_limits const& limits, std::shared_ptr<handler const> h,
+                           std::shared_ptr<trusted_proxies const> proxies,
                            std::shared_ptr<session_registry> registry)
     : socket_(std::move(socket))
     , timer_(socket_.get_executor())
     , buffer_(limits.max_header + 16 * 1024)
     , limits_(limits)
     , handler_(std::move(h))
+    , proxies_(std::move(proxies))
     , registry_(std::move(registry))
-    , shortest_timeout_(std::max<clock::duration>(
-          std::min({limits.header_timeout, limits.body_timeout, limits.idle_timeout}),
-          std::chrono::milliseconds(1))) {
-    boost::system::error_code ec;
-    auto remote = socket_.remote_endpoint(ec);
-    if (!ec) client_address_ = remote.address().to_string();
+    , peer_(peer)
+    , peer_text_(peer.to_string())
+    , shortest_timeout_(
+          std::max<clock::duration>(std::min({limits.first_byte_timeout, limits.header_timeout,
+                                              limits.body_timeout, limits.idle_timeout}),
+                                    std::chrono::milliseconds(1)))
+    , peer_trusted_(peer_trusted) {
     // Answers are written straight from the handler's completion; a socket
     // that cannot take one whole reports would_block instead of stalling the
     // thread, and the rest goes out asynchronously.
+    boost::system::error_code ec;
     socket_.non_blocking(true, ec);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
@@ -76,8 +89,8 @@ http_session::~http_session() {
 }
 
 void http_session::run() {
-    self_ = registry_->add(weak_from_this());
-    set_deadline(limits_.idle_timeout);
+    self_ = registry_->add(weak_from_this(), peer_);
+    set_deadline(limits_.first_byte_timeout);
     do_timer(std::min(deadline_, clock::now() + shortest_timeout_));
     serve();
 }
@@ -93,10 +106,14 @@ void http_session::serve() {
         if (state_ == state::idle) {
             if (registry_->draining()) return do_close();
             if (buffer_.size() == 0) {
-                set_deadline(limits_.idle_timeout);
+                // A connection that never started a request holds a slot
+                // for nothing: it gets the short first-byte wait, not the
+                // keep-alive one.
+                set_deadline(first_request_ ? limits_.first_byte_timeout : limits_.idle_timeout);
                 return do_read();
             }
             // The first byte of a request is here: its head is now due.
+            first_request_ = false;
             parser_.emplace();
             parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header));
             parser_->body_limit(limits_.max_body);
@@ -150,8 +167,36 @@ bool http_session::parse() {
         if (state_ == state::header && parser_->is_header_done()) {
             state_ = state::body;
             set_deadline(limits_.body_timeout);
+            if (!answer_expectation()) return false;
         }
     }
+}
+
+// The head of a request with a body is in (state body). Answers its
+// `Expect`: `100-continue` gets `100 Continue` unless the client already
+// sent body bytes; any other expectation gets 417, and the body is never
+// read. HTTP/1.0 requests' Expect is ignored (RFC 9110 §10.1.1). True when
+// the body should be read.
+bool http_session::answer_expectation() {
+    auto const& head = parser_->get();
+    auto const expect = head.find(bhttp::field::expect);
+    if (expect == head.end() || head.version() < 11) return true;
+    if (!beast::iequals(expect->value(), "100-continue")) {
+        fail_request(status::expectation_failed, "only Expect: 100-continue is understood");
+        return false;
+    }
+    if (buffer_.size() > 0) return true;
+    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    boost::system::error_code ec;
+    auto const sent = socket_.write_some(asio::buffer(interim), ec);
+    // A socket that takes none of it (the client is not reading our earlier
+    // answers) is left alone: a client gives up waiting for 100 after a
+    // while and sends the body anyway. Part of it cannot be taken back.
+    if (!ec && sent != interim.size()) {
+        do_close();
+        return false;
+    }
+    return true;
 }
 
 void http_session::do_read() {
@@ -177,7 +222,13 @@ bool http_session::dispatch() {
     state_ = state::handling;
     deadline_ = clock::time_point::max();
     keep_alive_ = parser_->keep_alive();
-    incoming in{parser_->release(), client_address_, {}, {}};
+    incoming in{parser_->release(), peer_text_, {}, {}, {}};
+    if (peer_trusted_) {
+        // Behind a trusted proxy the client is whom its headers name; the
+        // proxy stays visible as the peer.
+        in.client_address = proxies_->client_of(peer_, in.req).to_string();
+        in.peer_address = peer_text_;
+    }
     responder respond = [self = shared_from_this()](response res) {
         // Inline when the answer comes on the io_context's thread (the common
         // case: no blocking work); posted from any other thread.

@@ -3,13 +3,17 @@
 //
 // The session never decides what to answer; it only enforces the protocol's
 // limits: the request head size (431), the body size (413), malformed
-// requests (400), and deadlines. A connection with no request for
-// `idle_timeout` is closed; once a request's first byte arrives, its head must
-// be complete within `header_timeout` (a slowloris client trickling headers
-// is cut off) and its body within `body_timeout`; an answer must be written
-// within `body_timeout`. Pipelined requests are served in order; at most one
-// request is in the handler at a time, so a client cannot queue unbounded
-// work, and what a client sends ahead is bounded by the read buffer.
+// requests (400), unknown expectations (417), and deadlines. A new connection
+// that sends nothing for `first_byte_timeout` is closed, and so is a
+// kept-alive one with no next request for `idle_timeout`; once a request's
+// first byte arrives, its head must be complete within `header_timeout` (a
+// slowloris client trickling headers is cut off) and its body within
+// `body_timeout`; an answer must be written within `body_timeout`. A request
+// with `Expect: 100-continue` whose head is acceptable gets `100 Continue`
+// before its body is read; one whose head is not (a Content-Length over the
+// limit) gets its final answer without the body being read. Pipelined requests are served in order;
+// at most one request is in the handler at a time, so a client cannot queue unbounded work, and
+// what a client sends ahead is bounded by the read buffer.
 //
 // Cost per request matters here (every API call pays it), so the session
 // keeps its state between requests instead of rebuilding it: one read
@@ -26,6 +30,7 @@
 #pragma once
 
 #include "http/listener.hpp"
+#include "http/trusted_proxies.hpp"
 
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
@@ -37,23 +42,35 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 namespace kryptod::http {
 
 class http_session;
 
-// Sessions alive, so that the listener can bound and drain them.
+// Sessions alive, so that the listener can bound and drain them, and how
+// many come from each peer address.
 class session_registry {
 public:
+    struct entry {
+        std::weak_ptr<http_session> session;
+        boost::asio::ip::address peer;
+    };
+    using iterator = std::list<entry>::iterator;
+
     std::size_t size() const { return sessions_.size(); }
+    std::size_t count_from(boost::asio::ip::address const& peer) const;
     bool draining() const { return draining_; }
-    std::list<std::weak_ptr<http_session>>::iterator add(std::weak_ptr<http_session> s);
-    void remove(std::list<std::weak_ptr<http_session>>::iterator it);
+    iterator add(std::weak_ptr<http_session> s, boost::asio::ip::address const& peer);
+    void remove(iterator it);
     // Marks the registry draining and closes every idle session.
     void drain();
 
 private:
-    std::list<std::weak_ptr<http_session>> sessions_;
+    std::list<entry> sessions_;
+    // Sessions per peer; an address leaves the map with its last session,
+    // so the map is never larger than the list.
+    std::unordered_map<boost::asio::ip::address, std::size_t> per_peer_;
     bool draining_ = false;
 };
 
@@ -62,7 +79,11 @@ public:
     using executor_type = boost::asio::io_context::executor_type;
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
 
-    http_session(socket_type socket, server_limits const& limits, std::shared_ptr<handler const> h,
+    // `peer` is the socket's remote address (unmapped), `peer_trusted`
+    // whether it is one of `proxies`.
+    http_session(socket_type socket, boost::asio::ip::address peer, bool peer_trusted,
+                 server_limits const& limits, std::shared_ptr<handler const> h,
+                 std::shared_ptr<trusted_proxies const> proxies,
                  std::shared_ptr<session_registry> registry);
     ~http_session();
 
@@ -92,6 +113,7 @@ private:
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t n);
     bool dispatch();
+    bool answer_expectation();
     void on_response(response res);
     bool start_write();
     bool start_serialized_write();
@@ -112,17 +134,21 @@ private:
     boost::beast::flat_buffer buffer_;
     server_limits limits_;
     std::shared_ptr<handler const> handler_;
+    std::shared_ptr<trusted_proxies const> proxies_;
     std::shared_ptr<session_registry> registry_;
-    std::list<std::weak_ptr<http_session>>::iterator self_;
+    session_registry::iterator self_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     response answer_;
     std::string head_; // answer_'s start line and fields, as written
     std::optional<bhttp::response_serializer<bhttp::string_body>> serializer_;
-    std::string client_address_;
+    boost::asio::ip::address peer_;
+    std::string peer_text_; // peer_ as text, made once per connection
     clock::time_point deadline_ = clock::time_point::max();
     clock::duration shortest_timeout_;
     state state_ = state::idle;
     bool keep_alive_ = false;
+    bool peer_trusted_ = false; // the peer is a trusted proxy: read forwarding headers
+    bool first_request_ = true; // nothing has arrived yet: first_byte_timeout applies
     bool close_after_write_ = false;
     bool in_handler_ = false; // the handler is running on this thread's stack
     bool answered_ = false;   // the handler gave its answer while it ran

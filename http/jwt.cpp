@@ -60,6 +60,13 @@ std::optional<json::object> parse_part(std::string_view text, json::monotonic_re
     return std::move(v.get_object());
 }
 
+// a + b, held at the int64 range's ends instead of overflowing.
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+    std::int64_t sum = 0;
+    if (!__builtin_add_overflow(a, b, &sum)) return sum;
+    return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
 std::optional<std::int64_t> parse_subject(std::string_view s) {
     if (s.empty() || s.size() > 18) return std::nullopt;
     std::int64_t value = 0;
@@ -89,6 +96,10 @@ std::string_view to_string(jwt_error e) noexcept {
         return "wrong issuer";
     case jwt_error::bad_claims:
         return "missing or malformed claims";
+    case jwt_error::unsupported_critical:
+        return "unsupported critical header parameter";
+    case jwt_error::lifetime_too_long:
+        return "token lifetime too long";
     case jwt_error::expired:
         return "token expired";
     case jwt_error::not_yet_valid:
@@ -147,12 +158,17 @@ struct jwt_codec::hmac_state {
     crypto_auth_hmacsha256_state state;
 };
 
-jwt_codec::jwt_codec(std::string_view secret, std::string issuer, std::chrono::seconds leeway)
+jwt_codec::jwt_codec(std::string_view secret, std::string issuer, std::chrono::seconds leeway,
+                     std::chrono::seconds max_lifetime)
     : key_(std::make_unique<hmac_state>())
     , issuer_(std::move(issuer))
-    , leeway_(leeway.count()) {
+    , leeway_(leeway.count())
+    , max_lifetime_(max_lifetime.count()) {
     if (secret.size() < 32)
         throw std::invalid_argument("the JWT secret must be at least 32 bytes long");
+    if (leeway_ < 0) throw std::invalid_argument("the JWT leeway must not be negative");
+    if (max_lifetime_ <= 0)
+        throw std::invalid_argument("the JWT maximum lifetime must be positive");
     if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
     crypto_auth_hmacsha256_init(&key_->state, reinterpret_cast<unsigned char const*>(secret.data()),
                                 secret.size());
@@ -221,6 +237,10 @@ std::variant<jwt_claims, jwt_error> jwt_codec::verify(std::string_view token,
         if (!alg || *alg != "HS256") return jwt_error::unsupported_algorithm;
         auto typ = text_claim(*header, "typ");
         if (!typ || *typ != "JWT") return jwt_error::bad_type;
+        // kryptod understands no extension, so any critical one (and a
+        // malformed `crit`, or an empty one, which RFC 7515 forbids) means
+        // the token is not for it.
+        if (header->contains("crit")) return jwt_error::unsupported_critical;
     }
 
     auto signature = base64url_decode(signature_part);
@@ -250,9 +270,15 @@ std::variant<jwt_claims, jwt_error> jwt_codec::verify(std::string_view token,
         nbf = integer_claim(*payload, "nbf");
         if (!nbf) return jwt_error::bad_claims;
     }
-    if (*exp + leeway_ <= now) return jwt_error::expired;
-    if (nbf && *nbf > now + leeway_) return jwt_error::not_yet_valid;
-    if (*iat > now + leeway_) return jwt_error::not_yet_valid;
+    // Times before 1970 are no kryptod token's; with both ends non-negative,
+    // exp - iat cannot overflow. (An exp before iat only makes the token
+    // expire sooner, so it is left to the expiry check.)
+    if (*iat < 0 || *exp < 0 || (nbf && *nbf < 0)) return jwt_error::bad_claims;
+    if (*exp - *iat > max_lifetime_) return jwt_error::lifetime_too_long;
+    if (saturating_add(*exp, leeway_) <= now) return jwt_error::expired;
+    auto const latest_start = saturating_add(now, leeway_);
+    if (nbf && *nbf > latest_start) return jwt_error::not_yet_valid;
+    if (*iat > latest_start) return jwt_error::not_yet_valid;
 
     jwt_claims claims;
     claims.subject = *subject;

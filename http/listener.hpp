@@ -2,9 +2,16 @@
 // http_session for each, up to a bound.
 //
 // Invariants:
-// - at most `limits.max_connections` sessions are alive; a connection beyond
-//   that gets a 503 answer and is closed at once, and no other session is
-//   touched;
+// - at most `limits.max_connections` sessions are alive, and at most
+//   `limits.max_connections_per_ip` from one peer address (trusted proxies
+//   are exempt: every client behind one shares its address); a connection
+//   beyond either bound gets a 503 answer and is closed at once, and no
+//   other session is touched;
+// - out of file descriptors (EMFILE, ENFILE), the listener neither spins nor
+//   goes deaf: it spends a reserve descriptor to accept each waiting
+//   connection and close it with a 503, pauses accepting on a timer that
+//   backs off while the shortage lasts, and reports the episode once when it
+//   starts and once when it ends;
 // - after stop(), no connection is accepted; sessions finish the request they
 //   are serving (answering it with `Connection: close`) and idle ones close.
 //
@@ -12,20 +19,30 @@
 #pragma once
 
 #include "http/router.hpp"
+#include "http/trusted_proxies.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 namespace kryptod::http {
 
 struct server_limits {
-    std::size_t max_body = 64 * 1024;        // larger bodies: 413
-    std::size_t max_header = 16 * 1024;      // larger request heads: 431
-    std::size_t max_connections = 1024;      // concurrent sessions
+    std::size_t max_body = 64 * 1024;         // larger bodies: 413
+    std::size_t max_header = 16 * 1024;       // larger request heads: 431
+    std::size_t max_connections = 1024;       // concurrent sessions
+    std::size_t max_connections_per_ip = 128; // concurrent sessions from one peer address
+    // A new connection must send its first request's first byte within
+    // first_byte_timeout; between requests on a kept-alive connection the
+    // wait is idle_timeout instead. Once a request's first byte is in, its
+    // head is due within header_timeout.
+    std::chrono::seconds first_byte_timeout{5};
     std::chrono::seconds header_timeout{10}; // from a request's first byte to its last header byte
     std::chrono::seconds body_timeout{30};   // to read a body, and to write an answer
     std::chrono::seconds idle_timeout{60};   // a keep-alive connection with no request
@@ -35,11 +52,18 @@ class session_registry;
 
 class listener : public std::enable_shared_from_this<listener> {
 public:
-    // Binds and listens on `endpoint`. Throws boost::system::system_error
-    // (e.g. address in use) so that start-up can report it and exit.
+    // Binds and listens on `endpoint`. Requests from `proxies` are
+    // attributed to the client their forwarding headers name (see
+    // trusted_proxies.hpp). Throws boost::system::system_error (e.g. address
+    // in use, or no descriptor for the reserve) so that start-up can report
+    // it and exit.
     listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint endpoint,
-             server_limits limits, handler h);
+             server_limits limits, handler h, trusted_proxies proxies = {});
     ~listener();
+
+    // Where the listener reports trouble no request can show (running out of
+    // descriptors), one line each; set before run(). Unset: not reported.
+    void report_to(std::function<void(std::string_view)> warn) { warn_ = std::move(warn); }
 
     // Starts accepting.
     void run();
@@ -60,12 +84,24 @@ private:
     using socket_type = boost::asio::ip::tcp::socket::rebind_executor<
         boost::asio::io_context::executor_type>::other;
     void on_accept(boost::system::error_code ec, socket_type socket);
+    void start_session(socket_type socket);
+    void on_out_of_descriptors(boost::system::error_code ec);
+    void on_pause(boost::system::error_code ec);
+    void warn(std::string_view text) const;
 
     boost::asio::io_context& ioc_;
     boost::asio::ip::tcp::acceptor acceptor_;
     server_limits limits_;
     std::shared_ptr<handler const> handler_;
+    std::shared_ptr<trusted_proxies const> proxies_;
     std::shared_ptr<session_registry> sessions_;
+    std::function<void(std::string_view)> warn_;
+    // Out of descriptors: the reserve (a descriptor on /dev/null, -1 while
+    // spent), the pause before the next accept, and the episode's tally.
+    int reserve_fd_ = -1;
+    boost::asio::steady_timer pause_timer_;
+    std::chrono::milliseconds pause_{0};
+    std::size_t refused_in_episode_ = 0;
 };
 
 // Parses "host:port", "[v6]:port" into an endpoint. Throws

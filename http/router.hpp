@@ -21,9 +21,13 @@ namespace kryptod::http {
 // A request as a handler receives it.
 struct incoming {
     request req;
-    std::string client_address; // the peer's IP address, for rate limits and logs
-    path_params params;         // filled by the router
-    std::string_view route;     // the matched route's pattern, e.g. "/api/alerts/{id}"
+    // The client's IP address, for rate limits and logs: the peer's, or when
+    // the peer is a trusted proxy, the client its forwarding headers name
+    // (see trusted_proxies.hpp).
+    std::string client_address;
+    path_params params;       // filled by the router
+    std::string_view route;   // the matched route's pattern, e.g. "/api/alerts/{id}"
+    std::string peer_address; // the trusted proxy the request came through; empty if none
 };
 
 using handler = std::function<void(incoming, responder)>;

@@ -3,6 +3,9 @@
 #include "http/jwt.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <sodium.h>
+
+#include <cstdint>
 
 using namespace kryptod::http;
 
@@ -19,6 +22,24 @@ jwt_claims sample() {
     c.expires_at = now + 900;
     c.id = "abc123";
     return c;
+}
+
+// A token with any header and payload text, correctly signed with `secret`:
+// what someone holding the key, or a bug in an issuer, could produce.
+std::string signed_token(std::string_view header, std::string_view payload) {
+    auto token = base64url_encode(header) + "." + base64url_encode(payload);
+    std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, reinterpret_cast<unsigned char const*>(secret.data()),
+                                secret.size());
+    crypto_auth_hmacsha256_update(&st, reinterpret_cast<unsigned char const*>(token.data()),
+                                  token.size());
+    crypto_auth_hmacsha256_final(&st, reinterpret_cast<unsigned char*>(mac.data()));
+    return token + "." + base64url_encode(mac);
+}
+
+std::string payload_with(std::string_view times) {
+    return R"({"iss":"kryptod","sub":"42","role":"user","jti":"j1",)" + std::string(times) + "}";
 }
 
 jwt_error refusal(std::variant<jwt_claims, jwt_error> const& r) {
@@ -125,6 +146,76 @@ BOOST_AUTO_TEST_CASE(missing_claims_are_refused) {
     c = sample();
     c.id.clear();
     BOOST_TEST((refusal(codec.verify(codec.sign(c), now)) == jwt_error::bad_claims));
+}
+
+BOOST_AUTO_TEST_CASE(crit_in_the_header_is_refused_even_when_signed) {
+    jwt_codec codec(secret);
+    auto const payload = payload_with(R"("iat":1800000000,"exp":1800000900)");
+    // The same payload under a plain PyJWT-style header is fine: only crit matters.
+    BOOST_TEST(std::holds_alternative<jwt_claims>(
+        codec.verify(signed_token(R"({"typ":"JWT","alg":"HS256"})", payload), now)));
+    for (std::string crit :
+         {R"(["exp"])", R"(["b64"])", R"(["x-kryptod"])", "[]", R"("exp")", "null", "7"}) {
+        BOOST_TEST_INFO("crit " << crit);
+        auto header = R"({"alg":"HS256","typ":"JWT","crit":)" + crit + R"(,"b64":true})";
+        BOOST_TEST((refusal(codec.verify(signed_token(header, payload), now)) ==
+                    jwt_error::unsupported_critical));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_token_claiming_a_longer_life_than_the_limit_is_refused) {
+    jwt_codec codec(secret, "kryptod", std::chrono::seconds(30), std::chrono::seconds(900));
+    auto c = sample(); // exactly 900 s: the most it may claim
+    BOOST_TEST(std::holds_alternative<jwt_claims>(codec.verify(codec.sign(c), now)));
+    c.expires_at = now + 901;
+    BOOST_TEST((refusal(codec.verify(codec.sign(c), now)) == jwt_error::lifetime_too_long));
+    // Ten years, signed with the right key, is still refused.
+    c.expires_at = now + 10LL * 365 * 86400;
+    BOOST_TEST((refusal(codec.verify(codec.sign(c), now)) == jwt_error::lifetime_too_long));
+    // The default limit is a day, the longest access_ttl kryptod grants.
+    jwt_codec by_default(secret);
+    c.expires_at = now + 86400;
+    BOOST_TEST(std::holds_alternative<jwt_claims>(by_default.verify(by_default.sign(c), now)));
+    c.expires_at = now + 86401;
+    BOOST_TEST(
+        (refusal(by_default.verify(by_default.sign(c), now)) == jwt_error::lifetime_too_long));
+    BOOST_CHECK_THROW(
+        jwt_codec(secret, "kryptod", std::chrono::seconds(30), std::chrono::seconds(0)),
+        std::invalid_argument);
+    BOOST_CHECK_THROW(jwt_codec(secret, "kryptod", std::chrono::seconds(-1)),
+                      std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(extreme_times_never_wrap_into_validity) {
+    jwt_codec codec(secret);
+    auto const max = std::to_string(INT64_MAX);
+    auto const min = std::to_string(INT64_MIN);
+    struct crafted {
+        std::string times;
+        jwt_error expected;
+    };
+    for (auto const& [times, expected] : std::vector<crafted>{
+             // exp + leeway used to overflow past INT64_MAX and wrap.
+             {R"("iat":1800000000,"exp":)" + max, jwt_error::lifetime_too_long},
+             {R"("iat":)" + max + R"(,"exp":)" + max, jwt_error::not_yet_valid},
+             {R"("iat":)" + std::to_string(INT64_MAX - 10) + R"(,"exp":)" + max,
+              jwt_error::not_yet_valid},
+             // A negative iat made exp - iat overflow instead.
+             {R"("iat":)" + min + R"(,"exp":)" + max, jwt_error::bad_claims},
+             {R"("iat":-1,"exp":1800000000)", jwt_error::bad_claims},
+             {R"("iat":1800000000,"exp":-5)", jwt_error::bad_claims},
+             {R"("iat":1800000000,"exp":1800000900,"nbf":)" + min, jwt_error::bad_claims},
+             {R"("iat":1800000000,"exp":1800000900,"nbf":)" + max, jwt_error::not_yet_valid},
+             // Beyond int64 is not an integer claim at all.
+             {R"("iat":1800000000,"exp":18446744073709551615)", jwt_error::bad_claims},
+             {R"("iat":1800000000,"exp":1e300)", jwt_error::bad_claims},
+         }) {
+        BOOST_TEST_INFO(times);
+        auto token = signed_token(R"({"alg":"HS256","typ":"JWT"})", payload_with(times));
+        BOOST_TEST((refusal(codec.verify(token, now)) == expected));
+    }
+    // And a `now` at the end of time still reads an ordinary token as expired.
+    BOOST_TEST((refusal(codec.verify(codec.sign(sample()), INT64_MAX)) == jwt_error::expired));
 }
 
 BOOST_AUTO_TEST_CASE(garbage_and_structure) {
