@@ -66,9 +66,10 @@ std::string_view bearer_token(std::string_view value) noexcept {
     return token;
 }
 
+// A token may claim no longer a life than the ones this daemon signs.
 authenticator::authenticator(std::string_view secret, user_directory const& users,
                              std::chrono::seconds access_ttl)
-    : codec_(secret)
+    : codec_(secret, "kryptod", std::chrono::seconds(30), access_ttl)
     , users_(users)
     , access_ttl_(access_ttl) {}
 
