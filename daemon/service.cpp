@@ -6,6 +6,7 @@
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/openapi.hpp"
 #include "daemon/api/users.hpp"
+#include "daemon/cron.hpp"
 #include "daemon/feed/market_feed.hpp"
 #include "daemon/feed_sink.hpp"
 #include "daemon/log.hpp"
@@ -21,7 +22,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -34,12 +34,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// How long a clean stop waits for sessions to finish the request in hand.
+// How long a clean stop waits for sessions to finish the request in hand,
+// and how often it looks.
 constexpr auto drain_timeout = 5s;
+constexpr auto drain_poll = 20ms;
+
+// How often systemd's STATUS= line is refreshed.
+constexpr auto status_period = 5s;
 
 // Retention deletes old samples in batches this small, so a large backlog
 // never holds the writer for long; a full batch schedules the next one soon.
 constexpr int retention_batch = 2000;
+constexpr auto retention_first = 1min;
 constexpr auto retention_period = 10min;
 constexpr auto retention_backlog_pause = 1s;
 
@@ -51,16 +57,22 @@ std::string endpoint_text(asio::ip::tcp::endpoint const& ep) {
 
 } // namespace
 
+// Lifetimes: impl owns the io_context, and every completion handler of this
+// file runs inside `ioc.run()` in service::run(), which impl outlives; handlers
+// still queued when run() returns are destroyed with the io_context, never
+// called. So the handlers below may hold `this` (the impl): its lifetime
+// covers every call. Objects that can outlive a run (listener, market feed,
+// cron) bind their own handlers with shared_from_this().
 struct service::impl {
     command_line cmd;
     config const& cfg = cmd.settings;
     asio::io_context ioc{1};
     asio::signal_set signals{ioc, SIGTERM, SIGINT, SIGHUP};
-    asio::steady_timer watchdog_timer{ioc};
-    asio::steady_timer drain_timer{ioc};
+    // The periodic chores: STATUS=, watchdog, retention, the stop's drain.
+    std::shared_ptr<cron> housekeeping = std::make_shared<cron>(ioc);
+    cron::job_id retention_job = 0;
+    bool retention_running = false;
     std::chrono::steady_clock::time_point drain_deadline;
-    asio::steady_timer retention_timer{ioc};
-    asio::steady_timer status_timer{ioc};
     std::unique_ptr<storage::writer> writer;
     std::unique_ptr<alert_engine> engine;
     std::shared_ptr<api::account_services> accounts;
@@ -86,15 +98,14 @@ struct service::impl {
     std::string status_line() const;
     std::optional<std::string> not_ready_reason() const;
     std::vector<metric_family> metric_families() const;
-    void do_retention(std::chrono::steady_clock::duration delay);
-    void do_status();
+    void start_housekeeping();
+    void retain_prices();
     http::router routes();
     void do_wait_signal();
     void on_signal(boost::system::error_code ec, int signal);
     void reload();
     void begin_stop();
-    void on_drain_tick(boost::system::error_code ec);
-    void do_watchdog(std::chrono::microseconds interval);
+    void check_drained();
 };
 
 bool service::impl::open_storage() {
@@ -324,37 +335,45 @@ http::router service::impl::routes() {
     return r;
 }
 
-// Keeps `systemctl status` current: feed state and counts every few seconds.
-void service::impl::do_status() {
-    status_timer.expires_after(5s);
-    status_timer.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopping) return;
-        sd::status(status_line());
-        do_status();
-    });
+// The daemon's periodic chores, on one timer. The watchdog keep-alive comes
+// from the io_context thread itself, so a stuck loop stops it and the
+// manager restarts the daemon; it goes on while a stop drains.
+void service::impl::start_housekeeping() {
+    // Keeps `systemctl status` current: feed state and counts.
+    housekeeping->every(
+        "status", status_period,
+        [this] {
+            if (!stopping) sd::status(status_line());
+        },
+        status_period);
+    retention_job = housekeeping->every(
+        "retention", retention_period, [this] { retain_prices(); }, retention_first);
+    if (auto interval = sd::watchdog_interval())
+        housekeeping->every(
+            "watchdog", *interval, [] { sd::watchdog(); }, 0s);
+    housekeeping->start();
 }
 
 // Deletes price samples older than prices.retention_days, a small batch per
-// writer job, off the tick path.
-void service::impl::do_retention(std::chrono::steady_clock::duration delay) {
-    retention_timer.expires_after(delay);
-    retention_timer.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopping) return;
-        auto const cutoff =
-            wall_clock_now() - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
-        auto deleted = std::make_shared<int>(0);
-        auto s = writer->submit(
-            [cutoff, deleted](SQLite::Database& db) {
-                *deleted = storage::sample_store::delete_before(db, cutoff, retention_batch);
-            },
-            [this, deleted](storage::status st) {
-                if (!st) log::warning("price retention failed: ", st.err().message);
-                if (*deleted > 0) log::debug("retention deleted ", *deleted, " price samples");
-                do_retention(*deleted == retention_batch ? retention_backlog_pause
-                                                         : retention_period);
-            });
-        if (!s) do_retention(retention_period);
-    });
+// writer job, off the tick path; a full batch brings the next one forward.
+void service::impl::retain_prices() {
+    if (stopping || retention_running) return;
+    auto const cutoff =
+        wall_clock_now() - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
+    auto deleted = std::make_shared<int>(0);
+    // The writer posts the completion to ioc: impl's lifetime covers it.
+    auto const submitted = writer->submit(
+        [cutoff, deleted](SQLite::Database& db) {
+            *deleted = storage::sample_store::delete_before(db, cutoff, retention_batch);
+        },
+        [this, deleted](storage::status st) {
+            retention_running = false;
+            if (!st) log::warning("price retention failed: ", st.err().message);
+            if (*deleted > 0) log::debug("retention deleted ", *deleted, " price samples");
+            if (*deleted == retention_batch && !stopping)
+                housekeeping->run_in(retention_job, retention_backlog_pause);
+        });
+    retention_running = submitted.ok();
 }
 
 bool service::impl::start_listener() {
@@ -411,10 +430,9 @@ void service::impl::begin_stop() {
     listener->stop();
     market->stop();
     engine->stop();
-    retention_timer.cancel();
-    status_timer.cancel();
     drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
-    on_drain_tick({});
+    housekeeping->every(
+        "drain", drain_poll, [this] { check_drained(); }, 0s);
 }
 
 // Polls until every session has finished its answer and the writer has
@@ -422,28 +440,14 @@ void service::impl::begin_stop() {
 // feed positions (the writer commits that last job as it stops), unless a
 // fire is still not durable (its retry ended with stop()): then the stored
 // positions stay behind it and the next start backfills it.
-void service::impl::on_drain_tick(boost::system::error_code ec) {
-    if (ec) return;
+void service::impl::check_drained() {
     if ((listener->active_sessions() == 0 && engine->committing_fires() == 0) ||
         std::chrono::steady_clock::now() >= drain_deadline) {
         trades->stop();
         signals.cancel();
-        watchdog_timer.cancel();
+        housekeeping->stop();
         ioc.stop();
-        return;
     }
-    drain_timer.expires_after(20ms);
-    drain_timer.async_wait([this](boost::system::error_code e) { on_drain_tick(e); });
-}
-
-// The keep-alive comes from the io_context thread itself, so a stuck loop
-// stops it and the manager restarts the daemon.
-void service::impl::do_watchdog(std::chrono::microseconds interval) {
-    sd::watchdog();
-    watchdog_timer.expires_after(interval);
-    watchdog_timer.async_wait([this, interval](boost::system::error_code ec) {
-        if (!ec) do_watchdog(interval);
-    });
 }
 
 service::service(command_line cmd)
@@ -467,10 +471,8 @@ int service::run() {
         return 1;
     }
     s.engine->start();
-    s.do_retention(1min);
-    s.do_status();
+    s.start_housekeeping();
     s.do_wait_signal();
-    if (auto interval = sd::watchdog_interval()) s.do_watchdog(*interval);
 
     auto const listening = endpoint_text(s.listener->local_endpoint());
     auto const took = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -146,9 +146,15 @@ BOOST_FIXTURE_TEST_CASE(sighup_rereads_the_log_level, daemon_fixture) {
     // A broken file on reload keeps the daemon running with what it had.
     std::ofstream(conf) << "[log]\nlevel = loud\n";
     d.signal(SIGHUP);
-    std::this_thread::sleep_for(300ms);
-    BOOST_TEST(d.running());
+    deadline = std::chrono::steady_clock::now() + 5s;
+    while (d.output().find("reload refused") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
     BOOST_TEST(d.output().find("reload refused") != std::string::npos);
+    // Still serving after the refused reload.
+    http_client c(port);
+    BOOST_TEST(c.call(bhttp::verb::get, "/healthz").result_int() == 200);
+    BOOST_TEST(d.running());
 }
 
 BOOST_FIXTURE_TEST_CASE(journald_lines_carry_their_priority, daemon_fixture) {
