@@ -17,6 +17,7 @@
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
 #include "storage/sample_store.hpp"
+#include "storage/startup.hpp"
 #include "storage/writer.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -139,6 +140,9 @@ bool service::impl::load_state() {
     engine->on_latency([this](std::chrono::nanoseconds d) { metrics.record_latency(d); });
     try {
         auto reader = storage::open_reader(cfg.storage.path);
+        // Room for every armed alert up front: the book's tables are then
+        // allocated once, not grown (and copied) a doubling at a time.
+        engine->book().reserve(storage::count_armed(reader));
         auto state = engine->load(reader);
         startup_summary = state.summary();
         for (auto const& f : state.feed)
