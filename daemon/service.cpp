@@ -59,11 +59,15 @@ std::string endpoint_text(asio::ip::tcp::endpoint const& ep) {
 } // namespace
 
 // Lifetimes: impl owns the io_context, and every completion handler of this
-// file runs inside `ioc.run()` in service::run(), which impl outlives; handlers
+// file (timers, signals, routes, writer and engine completions, cron jobs)
+// runs inside `ioc.run()` in service::run(), which impl outlives; handlers
 // still queued when run() returns are destroyed with the io_context, never
-// called. So the handlers below may hold `this` (the impl): its lifetime
-// covers every call. Objects that can outlive a run (listener, market feed,
-// cron) bind their own handlers with shared_from_this().
+// called. So these handlers hold `this` (the impl): its lifetime covers every
+// call. The one callback called from another thread, the writer's `post`,
+// only posts to `ioc`; the writer thread is joined (writer->stop(), at the
+// latest in writer's destructor) before the io_context, declared first, goes.
+// Objects that can outlive a run (listener, market feed, cron) bind their own
+// handlers with shared_from_this().
 struct service::impl {
     command_line cmd;
     config const& cfg = cmd.settings;
