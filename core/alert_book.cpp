@@ -55,6 +55,11 @@ arm_outcome alert_book::arm(alert_terms const& terms, millis now) {
     return arm_outcome::armed;
 }
 
+void alert_book::reserve(std::size_t n) {
+    slots_.reserve(n);
+    slots_by_id_.reserve(n);
+}
+
 arm_outcome alert_book::restore(alert_terms const& terms, millis armed_at,
                                 std::optional<millis> last_fire, millis now) {
     auto const outcome = arm(terms, armed_at);

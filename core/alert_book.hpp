@@ -120,6 +120,10 @@ public:
     bool contains(alert_id id) const noexcept { return slots_by_id_.find(id) != nullptr; }
     std::size_t size() const noexcept { return slots_by_id_.size(); }
 
+    // Makes room for `n` alerts in all, so that a start-up loading that many
+    // allocates each table once instead of growing it step by step.
+    void reserve(std::size_t n);
+
     // Whether the alert would fire on a reaching tick now: in the book and
     // not in a repeat-every pause.
     bool armed(alert_id id) const noexcept;

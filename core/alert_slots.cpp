@@ -43,8 +43,18 @@ bool alert_slots::erase(alert_id id) noexcept {
     return true;
 }
 
+void alert_slots::reserve(std::size_t n) {
+    std::size_t capacity = entries_.empty() ? 16 : entries_.size();
+    while (2 * n > capacity)
+        capacity *= 2;
+    if (capacity != entries_.size()) rehash(capacity);
+}
+
 void alert_slots::grow() {
-    std::size_t const capacity = entries_.empty() ? 16 : entries_.size() * 2;
+    rehash(entries_.empty() ? 16 : entries_.size() * 2);
+}
+
+void alert_slots::rehash(std::size_t capacity) {
     std::vector<entry> old(capacity);
     old.swap(entries_);
     mask_ = capacity - 1;

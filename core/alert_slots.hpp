@@ -49,6 +49,10 @@ public:
     // Removes `id`. Returns false when it was absent.
     bool erase(alert_id id) noexcept;
 
+    // Makes room for `n` entries in all, so that inserting up to that many
+    // rehashes nothing (start-up knows how many alerts it will load).
+    void reserve(std::size_t n);
+
     // Hints the processor to load the bucket `id` would be found in.
     void prefetch(alert_id id) const noexcept {
         if (!entries_.empty()) __builtin_prefetch(&entries_[home(id)]);
@@ -69,6 +73,7 @@ private:
     }
 
     void grow();
+    void rehash(std::size_t capacity);
 
     std::vector<entry> entries_;
     std::size_t mask_ = 0;

@@ -1,5 +1,28 @@
 // kryptod: reads the command line and configuration, then runs what was
 // asked: the daemon, or one of the admin commands.
+//
+// daemon/ is the process around the pure parts: it reads the configuration
+// (config), wires core/, storage/ and http/ together and runs them on one
+// io_context (service: start-up, readiness, signals, housekeeping on one
+// cron, clean stop), and holds the parts that talk to the outside world:
+// the exchange feed (feed/), the notification channels (notify/), the HTTP
+// API's handlers (api/), the log and /metrics.
+//
+// Invariants of the folder:
+// - One io_context thread evaluates every trade against the in-memory alert
+//   index; nothing on it waits on disk or network. Durable writes go to the
+//   storage writer's thread, deliveries to the outbox sender's, password
+//   hashing and API reads to the account workers; results are posted back.
+// - READY=1 is sent only when the database is open and migrated, every armed
+//   alert is in the index and the listener accepts; a start-up failure exits
+//   non-zero with one logged reason, never half-started.
+// - A write is acknowledged (HTTP 2xx, a fire counted as recorded) only
+//   after its transaction committed; a restart rebuilds the index from what
+//   was committed.
+// - Files kryptod creates (the database and its -wal/-shm, backups, the
+//   secret) are readable by its user only.
+// - Nothing is depended on by core/, storage/ or http/: they never include
+//   daemon/.
 #include "daemon/api/user_add.hpp"
 #include "daemon/config.hpp"
 #include "daemon/service.hpp"

@@ -5,6 +5,7 @@
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/openapi.hpp"
 #include "daemon/api/users.hpp"
+#include "daemon/cron.hpp"
 #include "daemon/feed/market_feed.hpp"
 #include "daemon/feed_sink.hpp"
 #include "daemon/live_alerts.hpp"
@@ -17,12 +18,12 @@
 #include "storage/database.hpp"
 #include "storage/outbox_store.hpp"
 #include "storage/sample_store.hpp"
+#include "storage/startup.hpp"
 #include "storage/writer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -35,12 +36,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// How long a clean stop waits for sessions to finish the request in hand.
+// How long a clean stop waits for sessions to finish the request in hand,
+// and how often it looks.
 constexpr auto drain_timeout = 5s;
+constexpr auto drain_poll = 20ms;
+
+// How often systemd's STATUS= line is refreshed.
+constexpr auto status_period = 5s;
 
 // Retention deletes old samples in batches this small, so a large backlog
 // never holds the writer for long; a full batch schedules the next one soon.
 constexpr int retention_batch = 2000;
+constexpr auto retention_first = 1min;
 constexpr auto retention_period = 10min;
 constexpr auto retention_backlog_pause = 1s;
 
@@ -52,16 +59,26 @@ std::string endpoint_text(asio::ip::tcp::endpoint const& ep) {
 
 } // namespace
 
+// Lifetimes: impl owns the io_context, and every completion handler of this
+// file (timers, signals, routes, writer and engine completions, cron jobs)
+// runs inside `ioc.run()` in service::run(), which impl outlives; handlers
+// still queued when run() returns are destroyed with the io_context, never
+// called. So these handlers hold `this` (the impl): its lifetime covers every
+// call. The one callback called from another thread, the writer's `post`,
+// only posts to `ioc`; the writer thread is joined (writer->stop(), at the
+// latest in writer's destructor) before the io_context, declared first, goes.
+// Objects that can outlive a run (listener, market feed, cron) bind their own
+// handlers with shared_from_this().
 struct service::impl {
     command_line cmd;
     config const& cfg = cmd.settings;
     asio::io_context ioc{1};
     asio::signal_set signals{ioc, SIGTERM, SIGINT, SIGHUP};
-    asio::steady_timer watchdog_timer{ioc};
-    asio::steady_timer drain_timer{ioc};
+    // The periodic chores: STATUS=, watchdog, retention, the stop's drain.
+    std::shared_ptr<cron> housekeeping = std::make_shared<cron>(ioc);
+    cron::job_id retention_job = 0;
+    bool retention_running = false;
     std::chrono::steady_clock::time_point drain_deadline;
-    asio::steady_timer retention_timer{ioc};
-    asio::steady_timer status_timer{ioc};
     std::unique_ptr<storage::writer> writer;
     std::unique_ptr<live_alerts> engine;
     std::shared_ptr<api::account_services> accounts;
@@ -87,15 +104,14 @@ struct service::impl {
     std::string status_line() const;
     std::optional<std::string> not_ready_reason() const;
     std::vector<metric_family> metric_families() const;
-    void do_retention(std::chrono::steady_clock::duration delay);
-    void do_status();
+    void start_housekeeping();
+    void retain_history();
     http::router routes();
     void do_wait_signal();
     void on_signal(boost::system::error_code ec, int signal);
     void reload();
     void begin_stop();
-    void on_drain_tick(boost::system::error_code ec);
-    void do_watchdog(std::chrono::microseconds interval);
+    void check_drained();
 };
 
 bool service::impl::open_storage() {
@@ -129,6 +145,9 @@ bool service::impl::load_state() {
     engine->on_latency([this](std::chrono::nanoseconds d) { metrics.record_latency(d); });
     try {
         auto reader = storage::open_reader(cfg.storage.path);
+        // Room for every armed alert up front: the book's tables are then
+        // allocated once, not grown (and copied) a doubling at a time.
+        engine->book().reserve(storage::count_armed(reader));
         auto state = engine->load(reader);
         startup_summary = state.summary();
         for (auto const& f : state.feed)
@@ -325,51 +344,58 @@ http::router service::impl::routes() {
     return r;
 }
 
-// Keeps `systemctl status` current: feed state and counts every few seconds.
-void service::impl::do_status() {
-    status_timer.expires_after(5s);
-    status_timer.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopping) return;
-        sd::status(status_line());
-        do_status();
-    });
+// The daemon's periodic chores, on one timer. The watchdog keep-alive comes
+// from the io_context thread itself, so a stuck loop stops it and the
+// manager restarts the daemon; it goes on while a stop drains.
+void service::impl::start_housekeeping() {
+    // Keeps `systemctl status` current: feed state and counts.
+    housekeeping->every(
+        "status", status_period,
+        [this] {
+            if (!stopping) sd::status(status_line());
+        },
+        status_period);
+    retention_job = housekeeping->every(
+        "retention", retention_period, [this] { retain_history(); }, retention_first);
+    if (auto interval = sd::watchdog_interval())
+        housekeeping->every(
+            "watchdog", *interval, [] { sd::watchdog(); }, 0s);
+    housekeeping->start();
 }
 
 // Deletes price samples older than prices.retention_days and sent or failed
 // outbox rows older than notify.retention_days, a small batch of each per
-// writer job, off the tick path.
-void service::impl::do_retention(std::chrono::steady_clock::duration delay) {
-    retention_timer.expires_after(delay);
-    retention_timer.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopping) return;
-        auto const now = wall_clock_now();
-        auto const cutoff = now - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
-        auto const outbox_cutoff =
-            now - static_cast<core::millis>(cfg.notify.retention_days) * 86'400'000;
-        struct purged {
-            int samples = 0;
-            std::size_t messages = 0;
-        };
-        auto deleted = std::make_shared<purged>();
-        auto s = writer->submit(
-            [cutoff, outbox_cutoff, deleted](SQLite::Database& db) {
-                deleted->samples =
-                    storage::sample_store::delete_before(db, cutoff, retention_batch);
-                deleted->messages =
-                    storage::outbox_store::purge_finished(db, outbox_cutoff, retention_batch);
-            },
-            [this, deleted](storage::status st) {
-                if (!st) log::warning("retention failed: ", st.err().message);
-                if (deleted->samples > 0)
-                    log::debug("retention deleted ", deleted->samples, " price samples");
-                if (deleted->messages > 0)
-                    log::debug("retention deleted ", deleted->messages, " sent notifications");
-                bool const backlog = deleted->samples == retention_batch ||
-                                     deleted->messages == static_cast<std::size_t>(retention_batch);
-                do_retention(backlog ? retention_backlog_pause : retention_period);
-            });
-        if (!s) do_retention(retention_period);
-    });
+// writer job, off the tick path; a full batch brings the next one forward.
+void service::impl::retain_history() {
+    if (stopping || retention_running) return;
+    auto const now = wall_clock_now();
+    auto const cutoff = now - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
+    auto const outbox_cutoff =
+        now - static_cast<core::millis>(cfg.notify.retention_days) * 86'400'000;
+    struct purged {
+        int samples = 0;
+        std::size_t messages = 0;
+    };
+    auto deleted = std::make_shared<purged>();
+    // The writer posts the completion to ioc: impl's lifetime covers it.
+    auto const submitted = writer->submit(
+        [cutoff, outbox_cutoff, deleted](SQLite::Database& db) {
+            deleted->samples = storage::sample_store::delete_before(db, cutoff, retention_batch);
+            deleted->messages =
+                storage::outbox_store::purge_finished(db, outbox_cutoff, retention_batch);
+        },
+        [this, deleted](storage::status st) {
+            retention_running = false;
+            if (!st) log::warning("retention failed: ", st.err().message);
+            if (deleted->samples > 0)
+                log::debug("retention deleted ", deleted->samples, " price samples");
+            if (deleted->messages > 0)
+                log::debug("retention deleted ", deleted->messages, " sent notifications");
+            bool const backlog = deleted->samples == retention_batch ||
+                                 deleted->messages == static_cast<std::size_t>(retention_batch);
+            if (backlog && !stopping) housekeeping->run_in(retention_job, retention_backlog_pause);
+        });
+    retention_running = submitted.ok();
 }
 
 bool service::impl::start_listener() {
@@ -431,10 +457,9 @@ void service::impl::begin_stop() {
     listener->stop();
     market->stop();
     engine->stop();
-    retention_timer.cancel();
-    status_timer.cancel();
     drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
-    on_drain_tick({});
+    housekeeping->every(
+        "drain", drain_poll, [this] { check_drained(); }, 0s);
 }
 
 // Polls until every session has finished its answer and the writer has
@@ -442,28 +467,14 @@ void service::impl::begin_stop() {
 // feed positions (the writer commits that last job as it stops), unless a
 // fire is still not durable (its retry ended with stop()): then the stored
 // positions stay behind it and the next start backfills it.
-void service::impl::on_drain_tick(boost::system::error_code ec) {
-    if (ec) return;
+void service::impl::check_drained() {
     if ((listener->active_sessions() == 0 && engine->committing_fires() == 0) ||
         std::chrono::steady_clock::now() >= drain_deadline) {
         trades->stop();
         signals.cancel();
-        watchdog_timer.cancel();
+        housekeeping->stop();
         ioc.stop();
-        return;
     }
-    drain_timer.expires_after(20ms);
-    drain_timer.async_wait([this](boost::system::error_code e) { on_drain_tick(e); });
-}
-
-// The keep-alive comes from the io_context thread itself, so a stuck loop
-// stops it and the manager restarts the daemon.
-void service::impl::do_watchdog(std::chrono::microseconds interval) {
-    sd::watchdog();
-    watchdog_timer.expires_after(interval);
-    watchdog_timer.async_wait([this, interval](boost::system::error_code ec) {
-        if (!ec) do_watchdog(interval);
-    });
 }
 
 service::service(command_line cmd)
@@ -487,10 +498,8 @@ int service::run() {
         return 1;
     }
     s.engine->start();
-    s.do_retention(1min);
-    s.do_status();
+    s.start_housekeeping();
     s.do_wait_signal();
-    if (auto interval = sd::watchdog_interval()) s.do_watchdog(*interval);
 
     auto const listening = endpoint_text(s.listener->local_endpoint());
     auto const took = std::chrono::duration_cast<std::chrono::milliseconds>(

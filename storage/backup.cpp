@@ -53,6 +53,12 @@ void backup(std::filesystem::path const& source, std::filesystem::path const& de
 
     SQLite::Database src = open_reader(source);
     temp_file tmp{dest.string() + ".tmp-" + std::to_string(::getpid())};
+    // The copy holds what the database holds: private from its creation
+    // (SQLite would make it 0644), and so are its -wal and -shm, which take
+    // its mode. A leftover of a crashed backup with this pid goes first, so
+    // the file is always a new one.
+    std::filesystem::remove(tmp.path);
+    create_private_file(tmp.path);
     {
         SQLite::Database out(tmp.path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         SQLite::Backup copy(out, src);

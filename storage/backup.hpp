@@ -5,7 +5,8 @@
 // transaction, so it is the state of one commit; in WAL mode that read never
 // blocks the daemon's writer. The copy is written to a temporary file next to
 // the destination, checked, fsynced and then renamed over the destination,
-// so a failed or interrupted backup never leaves a half-written FILE.
+// so a failed or interrupted backup never leaves a half-written FILE. FILE is
+// created with mode 0600, like the database.
 #pragma once
 
 #include <filesystem>

@@ -11,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <stdexcept>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -255,7 +256,24 @@ void migrate(SQLite::Database& db, int target) {
     }
 }
 
+void create_private_file(std::filesystem::path const& path) {
+    // O_EXCL: an existing file is left as it is (its mode is the
+    // operator's); a new one gets at most 0600 whatever the umask, since it
+    // holds password hashes and tokens.
+    int const fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    if (errno != EEXIST)
+        throw std::runtime_error("cannot create " + path.string() + ": " + std::strerror(errno));
+}
+
 SQLite::Database open_database(std::filesystem::path const& path, open_options const& options) {
+    // SQLite would create a missing file with 0644; made here first, it is
+    // 0600, and SQLite gives the -wal and -shm files the mode of the main
+    // file, so all three are private.
+    create_private_file(path);
     // NOMUTEX: a connection is used by one thread at a time (the writer's),
     // so SQLite's per-call locking would only cost time.
     SQLite::Database db(path.string(),

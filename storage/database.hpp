@@ -58,7 +58,13 @@ int schema_version(SQLite::Database& db);
 // fails (that migration is rolled back, the earlier ones stay).
 void migrate(SQLite::Database& db, int target = latest_schema_version());
 
-// Opens (creating if missing) the database file for writing, sets the
+// Creates `path` empty with mode 0600 (or less, by the umask) when it does not
+// exist; an existing file is left untouched. Throws std::runtime_error with the reason when it
+// cannot.
+void create_private_file(std::filesystem::path const& path);
+
+// Opens (creating if missing, mode 0600, and so its -wal and -shm files) the
+// database file for writing, sets the
 // pragmas (WAL, synchronous=FULL, foreign_keys=ON, busy_timeout) and applies
 // all migrations. For startup and for the writer's connection only.
 // Throws SQLite::Exception when the file cannot be opened or migrated, and

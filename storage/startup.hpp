@@ -28,9 +28,15 @@ struct startup_state {
     std::string summary() const;
 };
 
+// How many alerts are armed (status active), read cheaply from the per-user
+// counts: what the index should make room for before load_startup().
+std::size_t count_armed(SQLite::Database& db);
+
 // Reads everything startup needs in one read transaction (one consistent
 // state), interning every coin and alert symbol into `symbols` and handing
-// each armed alert to `on_armed` (which arms it in the index). Throws
+// each armed alert to `on_armed` (which arms it in the index), in the
+// index's own order, so each arm appends: by coin, side, then target (above:
+// descending, below: ascending), then id. Throws
 // SQLite::Exception or std::runtime_error (startup only: the daemon logs it
 // and exits).
 startup_state load_startup(SQLite::Database& db, core::symbol_table& symbols,

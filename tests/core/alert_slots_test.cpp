@@ -26,6 +26,27 @@ BOOST_AUTO_TEST_CASE(basic_operations) {
     BOOST_TEST(map.size() == 1u);
 }
 
+// reserve() keeps what is there and makes room without changing lookups,
+// whether called on an empty map, a filled one, or with less than its size.
+BOOST_AUTO_TEST_CASE(reserve_keeps_entries) {
+    core::alert_slots map;
+    map.reserve(1000);
+    for (core::alert_id id = 1; id <= 600; ++id)
+        BOOST_REQUIRE(map.insert(id, static_cast<core::alert_slots::slot_number>(id * 2)));
+    map.reserve(10); // less than the size: nothing to do
+    map.reserve(100000);
+    for (core::alert_id id = 601; id <= 5000; ++id)
+        BOOST_REQUIRE(map.insert(id, static_cast<core::alert_slots::slot_number>(id * 2)));
+    BOOST_TEST(map.size() == 5000u);
+    for (core::alert_id id = 1; id <= 5000; ++id) {
+        auto const* slot = map.find(id);
+        BOOST_REQUIRE(slot != nullptr);
+        BOOST_TEST(*slot == static_cast<core::alert_slots::slot_number>(id * 2));
+    }
+    BOOST_TEST(map.find(5001) == nullptr);
+    BOOST_TEST(!map.insert(42, 0));
+}
+
 BOOST_AUTO_TEST_CASE(matches_unordered_map_under_churn) {
     // A small id range forces long probe runs, wrap-around at the end of
     // the table and many backward shifts on removal.

@@ -12,6 +12,8 @@
 
 #include <boost/json.hpp>
 
+#include <sys/stat.h>
+
 using namespace kryptod::test;
 using namespace std::chrono_literals;
 
@@ -144,9 +146,15 @@ BOOST_FIXTURE_TEST_CASE(sighup_rereads_the_log_level, daemon_fixture) {
     // A broken file on reload keeps the daemon running with what it had.
     std::ofstream(conf) << "[log]\nlevel = loud\n";
     d.signal(SIGHUP);
-    std::this_thread::sleep_for(300ms);
-    BOOST_TEST(d.running());
+    deadline = std::chrono::steady_clock::now() + 5s;
+    while (d.output().find("reload refused") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
     BOOST_TEST(d.output().find("reload refused") != std::string::npos);
+    // Still serving after the refused reload.
+    http_client c(port);
+    BOOST_TEST(c.call(bhttp::verb::get, "/healthz").result_int() == 200);
+    BOOST_TEST(d.running());
 }
 
 BOOST_FIXTURE_TEST_CASE(journald_lines_carry_their_priority, daemon_fixture) {
@@ -258,6 +266,38 @@ BOOST_FIXTURE_TEST_CASE(backup_while_running, daemon_fixture) {
     BOOST_REQUIRE(bad_status);
     BOOST_TEST(*bad_status == 1);
     BOOST_TEST(bad.output().find("backup failed") != std::string::npos);
+}
+
+// Outside the unit (no UMask=), with the usual umask 022: the database, its
+// -wal and -shm, and a backup are readable by their owner only.
+BOOST_FIXTURE_TEST_CASE(database_and_backup_files_are_private, daemon_fixture) {
+    struct umask_guard {
+        mode_t old = ::umask(022);
+        ~umask_guard() { ::umask(old); }
+    } umask_022; // the daemon and `kryptod backup` inherit it
+    auto mode_of = [](std::filesystem::path const& p) {
+        struct stat st {};
+        BOOST_REQUIRE_MESSAGE(::stat(p.c_str(), &st) == 0, p << " does not exist");
+        return st.st_mode & 07777;
+    };
+    auto const db = dir.path / "kryptod.db";
+    daemon_process d(args(), env(), log());
+    BOOST_REQUIRE_MESSAGE(notify.wait_for("READY=1", 10s), d.output());
+    BOOST_TEST(mode_of(db) == 0600u);
+    BOOST_TEST(mode_of(db.string() + "-wal") == 0600u);
+    BOOST_TEST(mode_of(db.string() + "-shm") == 0600u);
+
+    auto const copy = dir.path / "copy.db";
+    daemon_process b({"backup", copy.string(), "--storage.path=" + db.string()}, {},
+                     dir.path / "backup.log");
+    BOOST_REQUIRE(b.wait(30s) == std::optional<int>(0));
+    BOOST_TEST(mode_of(copy) == 0600u);
+    // A backup replacing an older, readable copy leaves a private one.
+    ::chmod(copy.c_str(), 0644);
+    daemon_process again({"backup", copy.string(), "--storage.path=" + db.string()}, {},
+                         dir.path / "backup2.log");
+    BOOST_REQUIRE(again.wait(30s) == std::optional<int>(0));
+    BOOST_TEST(mode_of(copy) == 0600u);
 }
 
 // The unit file passes `systemd-analyze verify` and the offline security
