@@ -120,6 +120,9 @@ auto const rules = std::to_array<rule>({
     {"feed.ca_file", kind::text, "", 0, 0, "",
      "CA bundle trusted for the feed's TLS instead of the system store (empty: system store)",
      [](config& c, value const& v) { c.feed.ca_file = v.text; }},
+    {"feed.backfill_hold", kind::duration, "5", 0, 3600, "",
+     "seconds live trades wait for a gap's replay; past it they are evaluated as they come",
+     [](config& c, value const& v) { c.feed.backfill_hold = secs(v); }},
     // auth
     {"auth.secret_file", kind::text, "/var/lib/kryptod/auth.secret", 1, 0, "",
      "file holding the token signing key; created with mode 0600 if missing",

@@ -75,6 +75,7 @@ struct config {
         std::chrono::seconds stale_after{0};
         std::chrono::seconds backfill_max{0};
         std::filesystem::path ca_file; // empty: the system store
+        std::chrono::seconds backfill_hold{0};
     } feed;
 
     struct auth_section {

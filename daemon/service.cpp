@@ -6,13 +6,14 @@
 #include "daemon/api/openapi.hpp"
 #include "daemon/api/users.hpp"
 #include "daemon/cron.hpp"
+#include "daemon/feed/feed_health.hpp"
 #include "daemon/feed/market_feed.hpp"
-#include "daemon/feed_sink.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/notify/outbox_sender.hpp"
 #include "daemon/sd_notify.hpp"
+#include "daemon/trade_recorder.hpp"
 #include "http/listener.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
@@ -83,7 +84,7 @@ struct service::impl {
     std::unique_ptr<live_alerts> engine;
     std::shared_ptr<api::account_services> accounts;
     std::unique_ptr<notify::outbox_sender> sender;
-    std::unique_ptr<feed_sink> trades;
+    std::shared_ptr<trade_recorder> recorder;
     std::shared_ptr<feed::market_feed> market;
     std::vector<feed::resume_point> resume;
     std::shared_ptr<http::listener> listener;
@@ -198,10 +199,11 @@ bool service::impl::start_feed() {
     options.ca_file = cfg.feed.ca_file;
     options.stale_after = cfg.feed.stale_after;
     options.backfill_max = cfg.feed.backfill_max;
-    trades = std::make_unique<feed_sink>(ioc, *engine, *writer);
+    options.backfill_hold = cfg.feed.backfill_hold;
+    recorder = std::make_shared<trade_recorder>(ioc, *engine, *writer);
     try {
         market =
-            std::make_shared<feed::market_feed>(ioc, options, engine->book().symbols(), *trades);
+            std::make_shared<feed::market_feed>(ioc, options, engine->book().symbols(), *recorder);
     } catch (std::exception const& e) {
         log::error("cannot start the feed: ", e.what());
         return false;
@@ -210,7 +212,7 @@ bool service::impl::start_feed() {
     for (auto id : engine->listed_coins())
         coins.emplace_back(engine->book().symbols().name(id));
     market->start(coins, resume);
-    trades->start();
+    recorder->start([feed = market](core::symbol_id s) { return feed->position(s); });
     return true;
 }
 
@@ -240,10 +242,8 @@ std::string service::impl::status_line() const {
 // Why the daemon cannot do its job right now, for /readyz; nothing when it can.
 std::optional<std::string> service::impl::not_ready_reason() const {
     if (stopping) return "stopping";
-    if (auto feed = market->status(); !feed.up)
-        return "feed down: " + std::to_string(feed.connected) + " of " +
-               std::to_string(feed.connections) + " connections up" +
-               (feed.last_error.empty() ? "" : " (" + feed.last_error + ")");
+    if (auto reason = feed::not_ready_reason(market->status(), market->options().backfill_hold))
+        return reason;
     if (!writer->healthy()) return "the database refuses writes (see the log)";
     if (auto reason = storage::check_writable(cfg.storage.path)) return *reason;
     return std::nullopt;
@@ -253,13 +253,9 @@ std::vector<metric_family> service::impl::metric_families() const {
     auto const e = engine->stats();
     auto const w = writer->stats();
     auto const n = sender->stats();
-    auto const& f = market->metrics();
     auto const pages = accounts ? accounts->alert_pages().stats() : api::alert_page_cache_stats{};
-    auto count = [&](char const* name, char const* help, std::uint64_t v) {
-        return metric_family{name, help, "counter", {{"", static_cast<double>(v)}}};
-    };
     auto one = [](double v) { return std::vector<sample>{{"", v}}; };
-    return {
+    std::vector<metric_family> families{
         {"kryptod_ticks_total", "trades evaluated against the alerts", "counter",
          one(static_cast<double>(e.ticks))},
         {"kryptod_alerts_armed", "alerts in the in-memory index", "gauge",
@@ -282,19 +278,6 @@ std::vector<metric_family> service::impl::metric_families() const {
           {R"(outcome="retried")", static_cast<double>(n.retried)},
           {R"(outcome="failed")", static_cast<double>(n.failed)},
           {R"(outcome="suppressed")", static_cast<double>(e.suppressed)}}},
-        count("kryptod_feed_frames_total", "websocket frames received", f.frames),
-        count("kryptod_feed_bytes_total", "websocket bytes received", f.bytes),
-        count("kryptod_feed_decode_errors_total", "frames dropped as malformed or unexpected",
-              f.decode_errors),
-        count("kryptod_feed_reconnects_total", "feed connections re-established", f.reconnects),
-        count("kryptod_feed_gaps_total", "gaps in the trade ids detected", f.gaps),
-        count("kryptod_feed_backfilled_trades_total", "trades replayed from the REST API",
-              f.backfilled_trades),
-        {"kryptod_feed_lag_milliseconds",
-         "receive time minus exchange time of the last trade (may be negative)", "gauge",
-         one(static_cast<double>(f.last_lag_ms))},
-        {"kryptod_feed_up", "1 when every feed connection is open and subscribed", "gauge",
-         one(market->status().up ? 1 : 0)},
         {"kryptod_storage_queue_depth", "jobs waiting for the database writer", "gauge",
          one(static_cast<double>(w.queue_depth))},
         {"kryptod_storage_jobs_total",
@@ -311,6 +294,9 @@ std::vector<metric_family> service::impl::metric_families() const {
         {"kryptod_alert_list_cache_bytes", "bytes of alert list pages kept in memory", "gauge",
          one(static_cast<double>(pages.bytes))},
     };
+    for (auto& f : feed::metric_families(*market))
+        families.push_back(std::move(f));
+    return families;
 }
 
 http::router service::impl::routes() {
@@ -470,7 +456,7 @@ void service::impl::begin_stop() {
 void service::impl::check_drained() {
     if ((listener->active_sessions() == 0 && engine->committing_fires() == 0) ||
         std::chrono::steady_clock::now() >= drain_deadline) {
-        trades->stop();
+        recorder->stop();
         signals.cancel();
         housekeeping->stop();
         ioc.stop();

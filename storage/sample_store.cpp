@@ -24,6 +24,21 @@ void upsert(SQLite::Database& db, sample const& s) {
     st.exec();
 }
 
+void widen(SQLite::Database& db, sample const& s) {
+    cached_statement st_sql(db,
+                            "INSERT INTO price_samples (symbol, minute, open, high, low, close) "
+                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (symbol, minute) DO UPDATE SET "
+                            "high = max(high, excluded.high), low = min(low, excluded.low)");
+    auto& st = *st_sql;
+    st.bind(1, s.symbol);
+    st.bind(2, static_cast<int64_t>(minute_of(s.minute)));
+    st.bind(3, static_cast<int64_t>(s.open.units()));
+    st.bind(4, static_cast<int64_t>(s.high.units()));
+    st.bind(5, static_cast<int64_t>(s.low.units()));
+    st.bind(6, static_cast<int64_t>(s.close.units()));
+    st.exec();
+}
+
 page<sample> list(SQLite::Database& db, sample_query const& q) {
     constexpr char const* where = " FROM price_samples WHERE symbol = ?1 AND minute >= ?2 AND "
                                   "minute < ?3";

@@ -40,6 +40,12 @@ constexpr core::millis minute_of(core::millis time) noexcept {
 // arrive in trade order. `s.minute` is rounded down to its minute.
 void upsert(SQLite::Database& db, sample const& s);
 
+// Folds a sample of trades that came out of order (a feed gap replayed after
+// later trades were recorded) into its minute: a new minute is stored as
+// given; an existing one widens high and low and keeps its open and close,
+// which came from trades before and after the replayed ones.
+void widen(SQLite::Database& db, sample const& s);
+
 struct sample_query {
     std::string symbol;
     std::optional<core::millis> from; // inclusive, on the minute's start

@@ -16,6 +16,7 @@
 // io_context per batch rather than per message (see read_ahead_stream.hpp).
 #include "daemon/feed/binance_feed.hpp"
 
+#include "daemon/feed/exchange_text.hpp"
 #include "daemon/log.hpp"
 
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -224,6 +225,7 @@ bool binance_feed::handle_message(feed_listener& owner, std::size_t bytes) {
         auto const size = buffer_.size();
         auto const& frame =
             decoder_.decode_padded(data, size, size + binance_decoder::padding, symbols_);
+        trades_ += frame.kind == frame_kind::trade;
         if (frame.kind == frame_kind::subscription_result || frame.kind == frame_kind::error)
             handle_reply(frame);
         owner.on_frame(*this, frame, bytes);
@@ -237,7 +239,7 @@ void binance_feed::handle_reply(decoded_frame const& frame) {
     if (frame.request_id < 0 || it == in_flight_.end()) {
         if (frame.kind == frame_kind::error)
             log::warning("binance feed: error reply ", frame.error_code,
-                         " without a known request: ", log::one_line(frame.error_message));
+                         " without a known request: ", exchange_text(frame.error_message));
         return;
     }
     request const req = std::move(it->second);
@@ -245,7 +247,7 @@ void binance_feed::handle_reply(decoded_frame const& frame) {
     bool const ok = frame.kind == frame_kind::subscription_result;
     if (!ok)
         log::warning("binance feed: ", req.method, " (id ", req.id, ") refused with code ",
-                     frame.error_code, ": ", log::one_line(frame.error_message));
+                     frame.error_code, ": ", exchange_text(frame.error_message));
     if (auto owner = owner_.lock()) owner->on_reply(*this, req.method, req.streams, ok);
 }
 

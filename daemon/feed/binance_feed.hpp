@@ -17,7 +17,9 @@
 //   control_messages_per_second in any one-second window; the queue is
 //   bounded (max_queued_requests) and each request carries a unique id that
 //   its reply is matched to;
-// - on_closed() is reported exactly once, after which no frame is delivered.
+// - on_closed() is reported exactly once, after which no frame is delivered;
+// - what the exchange writes in an error reply is logged at most
+//   max_logged_bytes long (exchange_text.hpp).
 //
 // Not thread-safe: every member runs on the io_context's thread.
 #pragma once
@@ -92,6 +94,8 @@ public:
     bool ended() const noexcept { return ended_; }
     std::uint64_t serial() const noexcept { return serial_; }
     std::chrono::steady_clock::time_point connected_at() const noexcept { return connected_at_; }
+    // Trade frames received on this connection.
+    std::uint64_t trades() const noexcept { return trades_; }
 
 private:
     using plain_ws = boost::beast::websocket::stream<read_ahead_stream<boost::beast::tcp_stream>>;
@@ -141,6 +145,7 @@ private:
     std::weak_ptr<feed_listener> owner_;
     binance_decoder decoder_;
     std::uint64_t serial_;
+    std::uint64_t trades_ = 0;
 
     std::deque<request> queue_;
     std::map<std::uint64_t, request> in_flight_; // sent, waiting for their reply

@@ -29,7 +29,13 @@ struct feed_options {
 
     milliseconds backoff_initial{1'000};
     milliseconds backoff_max{60'000};
-    milliseconds stable_after{60'000}; // a connection up this long resets the backoff
+    // The backoff starts over after a connection that subscribed and
+    // delivered a trade, or that stayed up this long (a quiet coin list).
+    milliseconds stable_after{60'000};
+    // Binance allows 300 connection attempts per 5 minutes per address:
+    // kryptod never makes more, rolls and reconnects together.
+    std::size_t connection_attempts_max = 300;
+    milliseconds connection_attempts_window{300'000};
 
     // Binance cuts every connection at 24 hours; kryptod replaces it first.
     milliseconds max_connection_age{std::chrono::hours(23) + std::chrono::minutes(30)};
@@ -45,6 +51,9 @@ struct feed_options {
     milliseconds backfill_max{3'600'000}; // longer gaps fall back to 1-minute klines
     unsigned backfill_page_limit = 1000;
     std::size_t live_buffer_max = 100'000; // live trades held per coin while it catches up
+    // How long a coin's live trades wait for its gap's replay (SPEC §4
+    // feed.backfill_hold); past it they are evaluated as they come.
+    milliseconds backfill_hold{5'000};
 };
 
 // A websocket or HTTP endpoint taken apart.

@@ -7,8 +7,30 @@
 // id. Catching up on every resubscription costs one small REST request when
 // nothing was missed, and it is what makes a silent cut lose nothing even for
 // a coin that trades rarely.
+//
+// Holding live trades keeps the order by id, which is the simplest thing to
+// reason about, but it must not hold live alerts hostage to a REST API that
+// is down or rate-limits us (it may ask for minutes): after backfill_hold the
+// coin is released. Its held trades and every later live trade are
+// delivered at once; the ids delivered live are kept as ranges (`live`,
+// usually one range growing at its end) above `fill_from`, the first id of
+// the gap not yet delivered. Each REST page then delivers the ids between
+// fill_from and the newest live id that no range covers, and moves
+// fill_from past them and past the ranges it reaches; the catch-up ends
+// when fill_from passes the newest live id. A gap trade replayed late is
+// evaluated as any trade: it fires only alerts armed before its exchange
+// time that are still armed, so an alert a later live trade fired already
+// is not fired twice; the evaluator keeps the newest trade as the coin's
+// price (core::last_prices).
+//
+// Connections: after a connection that worked (subscribed and delivered
+// trades) a cut is an accident of the network, not a sign of trouble at the
+// exchange, and is retried after the initial backoff step; repeated failures
+// still back off up to backoff_max. The connection-attempt window is the
+// exchange's limit, kept whatever the backoff says.
 #include "daemon/feed/market_feed.hpp"
 
+#include "daemon/feed/exchange_text.hpp"
 #include "daemon/log.hpp"
 
 #include <boost/beast/core/bind_handler.hpp>
@@ -39,6 +61,9 @@ market_feed::market_feed(net::io_context& ioc, feed_options options,
     , ssl_(net::ssl::context::tls_client)
     , symbols_(symbols)
     , sink_(sink)
+    , hold_timer_(ioc)
+    , attempts_(std::max<std::size_t>(options_.connection_attempts_max, 1),
+                options_.connection_attempts_window)
     , rng_(std::random_device{}()) {
     std::string error;
     auto ep = parse_endpoint(options_.url, error);
@@ -69,10 +94,10 @@ std::string market_feed::stream_name(core::symbol_id symbol) const {
     return name + "@aggTrade";
 }
 
-std::vector<std::string> market_feed::streams_of(slot const& s) const {
+std::vector<std::string> market_feed::streams_of(connection const& c) const {
     std::vector<std::string> out;
-    out.reserve(s.coins.size());
-    for (auto sym : s.coins)
+    out.reserve(c.coins.size());
+    for (auto sym : c.coins)
         out.push_back(stream_name(sym));
     return out;
 }
@@ -90,8 +115,8 @@ void market_feed::start(std::vector<std::string> const& coins,
     for (auto const& name : coins)
         if (!add_coin(name))
             log::warning("binance feed: coin `", log::one_line(name), "` is not known; skipped");
-    for (std::size_t i = 0; i < slots_.size(); ++i)
-        if (!slots_[i].conn) connect_slot(i);
+    for (std::size_t i = 0; i < connections_.size(); ++i)
+        if (!connections_[i].conn) connect(i);
 }
 
 bool market_feed::add_coin(std::string_view symbol) {
@@ -101,17 +126,18 @@ bool market_feed::add_coin(std::string_view symbol) {
     if (c.followed) return true;
     c.followed = true;
     std::size_t i = 0;
-    while (i < slots_.size() && slots_[i].coins.size() >= options_.max_streams_per_connection)
+    while (i < connections_.size() &&
+           connections_[i].coins.size() >= options_.max_streams_per_connection)
         ++i;
-    bool const fresh = i == slots_.size();
-    if (fresh) slots_.emplace_back(ioc_, options_);
-    c.slot = i;
-    auto& s = slots_[i];
+    bool const fresh = i == connections_.size();
+    if (fresh) connections_.emplace_back(ioc_, options_);
+    c.connection = i;
+    auto& s = connections_[i];
     s.coins.push_back(*sym);
     std::vector<std::string> const stream{stream_name(*sym)};
     if (s.conn && s.conn->connected()) s.conn->subscribe(stream);
     if (s.next && s.next->connected()) s.next->subscribe(stream);
-    if (fresh && started_ && !stopped_) connect_slot(i);
+    if (fresh && started_ && !stopped_) connect(i);
     return true;
 }
 
@@ -124,8 +150,11 @@ bool market_feed::remove_coin(std::string_view symbol) {
     // than replaying everything since today.
     c.last_id = -1;
     c.catching_up = false;
+    c.released = false;
+    ++c.serial;
     c.held.clear();
-    auto& s = slots_[c.slot];
+    c.live.clear();
+    auto& s = connections_[c.connection];
     s.coins.erase(std::remove(s.coins.begin(), s.coins.end(), *sym), s.coins.end());
     std::vector<std::string> const stream{stream_name(*sym)};
     if (s.conn && s.conn->connected()) s.conn->unsubscribe(stream);
@@ -144,21 +173,56 @@ std::int64_t market_feed::last_id(core::symbol_id symbol) const noexcept {
     return symbol < coins_.size() ? coins_[symbol].last_id : -1;
 }
 
-std::shared_ptr<binance_feed> market_feed::open(std::size_t) {
+resume_point market_feed::position(core::symbol_id symbol) const {
+    resume_point r;
+    r.symbol = std::string(symbols_.name(symbol));
+    if (symbol >= coins_.size()) return r;
+    auto const& c = coins_[symbol];
+    if (c.catching_up && c.released) {
+        r.last_id = c.fill_from - 1;
+        r.last_time = c.fill_time;
+    } else {
+        r.last_id = c.last_id;
+        r.last_time = c.last_time;
+    }
+    return r;
+}
+
+std::shared_ptr<binance_feed> market_feed::open() {
     auto conn = std::make_shared<binance_feed>(ioc_, ssl_, where_, options_, symbols_,
                                                weak_from_this(), next_serial_++);
     conn->run();
     return conn;
 }
 
-void market_feed::connect_slot(std::size_t i) {
-    if (stopped_) return;
-    slots_[i].subscribed = false;
-    slots_[i].conn = open(i);
+// Counts a connection attempt when the exchange's limit allows one now;
+// otherwise waits on `wait_on` until it does, then calls `then` again.
+bool market_feed::take_attempt(net::steady_timer& wait_on, std::size_t index,
+                               void (market_feed::*then)(std::size_t, boost::system::error_code)) {
+    auto const now = std::chrono::steady_clock::now();
+    auto const at = attempts_.next_allowed(now);
+    if (at <= now) {
+        attempts_.record(now);
+        return true;
+    }
+    ++metrics_.limited_attempts;
+    log::warning("binance feed: ", options_.connection_attempts_max,
+                 " connection attempts in the exchange's window; the next in ",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count(), " ms");
+    wait_on.expires_at(at);
+    wait_on.async_wait(beast::bind_front_handler(then, shared_from_this(), index));
+    return false;
 }
 
-market_feed::slot* market_feed::slot_of(binance_feed const& conn, bool& is_next) {
-    for (auto& s : slots_) {
+void market_feed::connect(std::size_t i) {
+    if (stopped_) return;
+    if (!take_attempt(*connections_[i].retry, i, &market_feed::on_retry)) return;
+    connections_[i].subscribed = false;
+    connections_[i].conn = open();
+}
+
+market_feed::connection* market_feed::connection_of(binance_feed const& conn, bool& is_next) {
+    for (auto& s : connections_) {
         if (s.conn.get() == &conn) {
             is_next = false;
             return &s;
@@ -173,7 +237,7 @@ market_feed::slot* market_feed::slot_of(binance_feed const& conn, bool& is_next)
 
 void market_feed::on_connected(binance_feed& conn) {
     bool is_next = false;
-    auto* s = slot_of(conn, is_next);
+    auto* s = connection_of(conn, is_next);
     if (!s || stopped_) return conn.stop();
     auto const streams = streams_of(*s);
     if (is_next) {
@@ -183,7 +247,7 @@ void market_feed::on_connected(binance_feed& conn) {
             auto old = std::move(s->conn);
             s->conn = std::move(s->next);
             if (old) old->stop();
-            arm_roll(static_cast<std::size_t>(s - slots_.data()));
+            arm_roll(static_cast<std::size_t>(s - connections_.data()));
         } else {
             conn.subscribe(streams);
         }
@@ -195,11 +259,11 @@ void market_feed::on_connected(binance_feed& conn) {
         conn.subscribe(streams);
     else
         s->subscribed = true;
-    arm_roll(static_cast<std::size_t>(s - slots_.data()));
+    arm_roll(static_cast<std::size_t>(s - connections_.data()));
 }
 
 void market_feed::arm_roll(std::size_t i) {
-    auto& s = slots_[i];
+    auto& s = connections_[i];
     s.roll_timer->expires_after(options_.max_connection_age);
     s.roll_timer->async_wait(
         beast::bind_front_handler(&market_feed::on_roll_timer, shared_from_this(), i));
@@ -209,7 +273,7 @@ void market_feed::on_reply(binance_feed& conn, std::string_view method,
                            std::vector<std::string> const& streams, bool ok) {
     if (!ok) ++metrics_.error_replies;
     bool is_next = false;
-    auto* s = slot_of(conn, is_next);
+    auto* s = connection_of(conn, is_next);
     if (!s || stopped_ || method != "SUBSCRIBE") return;
     if (is_next) {
         // The replacement is live once all of its streams are: only then may
@@ -219,7 +283,7 @@ void market_feed::on_reply(binance_feed& conn, std::string_view method,
             s->conn = std::move(s->next);
             s->subscribed = true;
             if (old) old->stop();
-            arm_roll(static_cast<std::size_t>(s - slots_.data()));
+            arm_roll(static_cast<std::size_t>(s - connections_.data()));
             log::info("binance feed: connection replaced");
         }
         return;
@@ -251,14 +315,14 @@ void market_feed::on_frame(binance_feed& conn, decoded_frame const& frame, std::
         break;
     case frame_kind::malformed:
         ++metrics_.decode_errors;
-        log::debug("binance feed: dropped a malformed frame: ", frame.reason);
+        log::debug("binance feed: dropped a malformed frame: ", exchange_text(frame.reason));
         break;
     case frame_kind::server_shutdown: {
         bool is_next = false;
-        auto* s = slot_of(conn, is_next);
+        auto* s = connection_of(conn, is_next);
         if (s && !is_next) {
             log::notice("binance feed: server announced shutdown; replacing the connection");
-            roll_slot(static_cast<std::size_t>(s - slots_.data()));
+            roll_connection(static_cast<std::size_t>(s - connections_.data()));
         }
         break;
     }
@@ -277,9 +341,9 @@ void market_feed::on_binary_frame(binance_feed&, std::size_t bytes) {
 void market_feed::on_closed(binance_feed& conn, std::string const& reason) {
     if (stopped_) return;
     bool is_next = false;
-    auto* s = slot_of(conn, is_next);
+    auto* s = connection_of(conn, is_next);
     if (!s) return; // an old connection closed after a roll
-    std::size_t const index = static_cast<std::size_t>(s - slots_.data());
+    std::size_t const index = static_cast<std::size_t>(s - connections_.data());
     if (is_next) {
         s->next.reset();
         log::warning("binance feed: replacement connection failed (", reason,
@@ -295,7 +359,9 @@ void market_feed::on_closed(binance_feed& conn, std::string const& reason) {
     auto const lived = conn.connected_at().time_since_epoch().count() != 0
                            ? std::chrono::steady_clock::now() - conn.connected_at()
                            : std::chrono::steady_clock::duration::zero();
-    if (lived >= options_.stable_after) s->delays.reset();
+    // A connection that did its job resets the backoff; one that failed to
+    // connect, to subscribe or to deliver anything lets it grow.
+    if (lived >= options_.stable_after || (s->subscribed && conn.trades() > 0)) s->delays.reset();
     s->conn.reset();
     s->subscribed = false;
     s->roll_timer->cancel();
@@ -315,31 +381,33 @@ void market_feed::on_closed(binance_feed& conn, std::string const& reason) {
 }
 
 void market_feed::on_retry(std::size_t i, boost::system::error_code ec) {
-    if (ec || stopped_ || slots_[i].conn) return;
-    connect_slot(i);
+    if (ec || stopped_ || connections_[i].conn) return;
+    connect(i);
 }
 
 void market_feed::on_roll_timer(std::size_t i, boost::system::error_code ec) {
     if (ec || stopped_) return;
-    roll_slot(i);
+    roll_connection(i);
 }
 
-void market_feed::roll_slot(std::size_t i) {
-    auto& s = slots_[i];
+void market_feed::roll_connection(std::size_t i) {
+    auto& s = connections_[i];
     if (stopped_ || s.next || !s.conn || !s.conn->connected()) return;
+    if (!take_attempt(*s.roll_timer, i, &market_feed::on_roll_timer)) return;
     ++metrics_.rolls;
-    s.next = open(i);
+    s.next = open();
 }
 
 void market_feed::roll() {
-    for (std::size_t i = 0; i < slots_.size(); ++i)
-        roll_slot(i);
+    for (std::size_t i = 0; i < connections_.size(); ++i)
+        roll_connection(i);
 }
 
 void market_feed::on_live_trade(core::symbol_id symbol, std::int64_t id, core::price price,
                                 core::millis time) {
     auto& c = coins_[symbol];
     if (c.catching_up) {
+        if (c.released) return on_released_trade(symbol, id, price, time);
         if (c.held.size() >= options_.live_buffer_max) {
             // Bounded memory: the REST pages cover what is dropped here.
             metrics_.dropped_live += c.held.size();
@@ -361,6 +429,25 @@ void market_feed::on_live_trade(core::symbol_id symbol, std::int64_t id, core::p
     deliver(symbol, id, price, time, false);
 }
 
+// A live trade of a released coin: delivered at once, its id kept so that
+// the gap's replay skips it.
+void market_feed::on_released_trade(core::symbol_id symbol, std::int64_t id, core::price price,
+                                    core::millis time) {
+    auto& c = coins_[symbol];
+    if (id <= c.last_id) {
+        ++metrics_.duplicates;
+        return;
+    }
+    if (!c.live.empty() && c.live.back().last + 1 == id) {
+        c.live.back().last = id;
+    } else {
+        if (id > c.last_id + 1) ++metrics_.gaps; // another gap: the same replay fills it
+        c.live.push_back({id, id});
+    }
+    deliver(symbol, id, price, time, false);
+    if (skip_delivered(c)) end_catch_up(symbol);
+}
+
 void market_feed::deliver(core::symbol_id symbol, std::int64_t id, core::price price,
                           core::millis time, bool backfilled) {
     auto& c = coins_[symbol];
@@ -374,52 +461,110 @@ void market_feed::start_catch_up(core::symbol_id symbol) {
     auto& c = coin(symbol);
     if (c.catching_up || stopped_) return;
     c.catching_up = true;
+    c.released = false;
+    ++c.serial;
+    c.since = std::chrono::steady_clock::now();
     c.catch_up_rounds = 0;
     if (c.last_id < 0) return finish_catch_up(symbol);
+    arm_hold_timer();
     auto const now = wall_now();
     if (c.last_time > 0 && now - c.last_time > options_.backfill_max.count()) {
         log::notice("binance feed: ", symbols_.name(symbol), " missed ", (now - c.last_time) / 1000,
                     " s; replaying 1-minute klines");
         std::weak_ptr<market_feed> weak = weak_from_this();
-        rest_->fetch_klines(
-            std::string(symbols_.name(symbol)), c.last_time, now,
-            [weak, symbol, now](std::string const& error, std::vector<kline> klines) {
-                if (auto self = weak.lock()) self->on_klines(symbol, now, error, std::move(klines));
-            });
+        rest_->fetch_klines(std::string(symbols_.name(symbol)), c.last_time, now,
+                            [weak, symbol, serial = c.serial, now](std::string const& error,
+                                                                   std::vector<kline> klines) {
+                                if (auto self = weak.lock())
+                                    self->on_klines(symbol, serial, now, error, std::move(klines));
+                            });
         return;
     }
     fetch_page(symbol);
 }
 
 void market_feed::fetch_page(core::symbol_id symbol) {
+    auto const& c = coins_[symbol];
     std::weak_ptr<market_feed> weak = weak_from_this();
     rest_->fetch_agg_trades(
-        std::string(symbols_.name(symbol)), coins_[symbol].last_id + 1,
+        std::string(symbols_.name(symbol)), c.released ? c.fill_from : c.last_id + 1,
         options_.backfill_page_limit,
-        [weak, symbol](std::string const& error, std::vector<agg_trade> trades) {
-            if (auto self = weak.lock()) self->on_page(symbol, error, std::move(trades));
+        [weak, symbol, serial = c.serial](std::string const& error, std::vector<agg_trade> trades) {
+            if (auto self = weak.lock()) self->on_page(symbol, serial, error, std::move(trades));
         });
 }
 
-void market_feed::on_page(core::symbol_id symbol, std::string const& error,
+void market_feed::on_page(core::symbol_id symbol, std::uint64_t serial, std::string const& error,
                           std::vector<agg_trade> trades) {
-    if (stopped_ || !coins_[symbol].catching_up) return;
+    if (stopped_ || !coins_[symbol].catching_up || coins_[symbol].serial != serial) return;
+    auto& c = coins_[symbol];
     if (!error.empty()) {
+        // Only a final refusal gets here (rest_backfill retries the rest).
         ++metrics_.backfill_failures;
         log::warning("binance feed: backfill of ", symbols_.name(symbol), " failed: ", error,
-                     "; trades after id ", coins_[symbol].last_id, " may be missing");
-        coins_[symbol].catch_up_rounds = 1000; // give up: deliver what is held
+                     "; trades after id ", c.released ? c.fill_from - 1 : c.last_id,
+                     " may be missing");
+        if (c.released) return end_catch_up(symbol);
+        c.catch_up_rounds = 1000; // give up: deliver what is held
         return finish_catch_up(symbol);
     }
+    if (c.released) return replay_page(symbol, trades);
     for (auto const& t : trades)
-        if (t.id > coins_[symbol].last_id) deliver(symbol, t.id, t.price, t.time, true);
+        if (t.id > c.last_id) deliver(symbol, t.id, t.price, t.time, true);
     if (trades.size() >= options_.backfill_page_limit) return fetch_page(symbol);
     finish_catch_up(symbol);
 }
 
-void market_feed::on_klines(core::symbol_id symbol, core::millis gap_end, std::string const& error,
-                            std::vector<kline> klines) {
-    if (stopped_ || !coins_[symbol].catching_up) return;
+// A page of a released coin's gap: its trades that were not delivered live,
+// in id order. Trades past the newest live id (the stream has not brought
+// them yet) are delivered as in any catch-up, and their live copies dropped.
+void market_feed::replay_page(core::symbol_id symbol, std::vector<agg_trade> const& trades) {
+    auto& c = coins_[symbol];
+    bool progressed = false;
+    for (auto const& t : trades) {
+        if (t.id < c.fill_from) continue;
+        progressed = true;
+        if (t.id > c.last_id) {
+            deliver(symbol, t.id, t.price, t.time, true);
+        } else {
+            while (!c.live.empty() && c.live.front().last < t.id)
+                c.live.pop_front();
+            if (!c.live.empty() && c.live.front().first <= t.id) {
+                ++metrics_.duplicates; // delivered live already
+            } else {
+                ++metrics_.backfilled_trades;
+                sink_.on_trade(symbol, t.id, t.price, t.time, true);
+            }
+        }
+        c.fill_from = t.id + 1;
+        c.fill_time = t.time;
+    }
+    if (skip_delivered(c)) return end_catch_up(symbol);
+    if (trades.size() >= options_.backfill_page_limit) return fetch_page(symbol);
+    // The page ended below the newest live id: the REST view lags the
+    // stream's. Ask again a few times, then give the rest up.
+    if (!progressed && ++c.catch_up_rounds > 3) {
+        ++metrics_.backfill_failures;
+        log::warning("binance feed: the REST API has no trades of ", symbols_.name(symbol),
+                     " from id ", c.fill_from, "; they may be missing");
+        return end_catch_up(symbol);
+    }
+    fetch_page(symbol);
+}
+
+// Moves a released coin's fill_from past the ids delivered live that it
+// reached. Returns true when nothing is left to fill.
+bool market_feed::skip_delivered(coin_state& c) {
+    while (!c.live.empty() && c.live.front().first <= c.fill_from) {
+        c.fill_from = std::max(c.fill_from, c.live.front().last + 1);
+        c.live.pop_front();
+    }
+    return c.fill_from > c.last_id;
+}
+
+void market_feed::on_klines(core::symbol_id symbol, std::uint64_t serial, core::millis gap_end,
+                            std::string const& error, std::vector<kline> klines) {
+    if (stopped_ || !coins_[symbol].catching_up || coins_[symbol].serial != serial) return;
     auto& c = coins_[symbol];
     if (!error.empty()) {
         ++metrics_.backfill_failures;
@@ -429,6 +574,8 @@ void market_feed::on_klines(core::symbol_id symbol, core::millis gap_end, std::s
         ++metrics_.backfilled_ranges;
         sink_.on_range(symbol, k.low, k.high, k.open_time, k.close_time);
     }
+    // Released, the live trades are ahead: they stay the position.
+    if (c.released) return end_catch_up(symbol);
     // The klines stand for every trade up to gap_end: continue from the next
     // live trade.
     c.last_id = -1;
@@ -456,10 +603,67 @@ void market_feed::finish_catch_up(core::symbol_id symbol) {
         if (it->id > c.last_id) deliver(symbol, it->id, it->price, it->time, false);
 }
 
+// The hold ran out with the gap not filled: deliver what is held and let
+// live trades pass from now on (see the top of the file).
+void market_feed::release(core::symbol_id symbol) {
+    auto& c = coins_[symbol];
+    c.released = true;
+    c.catch_up_rounds = 0;
+    ++metrics_.released;
+    c.fill_from = c.last_id + 1;
+    c.fill_time = c.last_time;
+    c.live.clear();
+    log::warning("binance feed: ", symbols_.name(symbol), " gap from id ", c.fill_from,
+                 " not filled after ", options_.backfill_hold.count(),
+                 " ms; evaluating live trades meanwhile");
+    auto held = std::move(c.held);
+    c.held.clear();
+    std::sort(held.begin(), held.end(), [](auto const& a, auto const& b) { return a.id < b.id; });
+    // As if they came now: the first that meets the replay's end (no gap
+    // after all) ends the catch-up, and the rest pass as usual.
+    for (auto const& t : held)
+        on_live_trade(symbol, t.id, t.price, t.time);
+}
+
+void market_feed::end_catch_up(core::symbol_id symbol) {
+    auto& c = coins_[symbol];
+    auto const took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - c.since);
+    log::notice("binance feed: ", symbols_.name(symbol), " caught up after ", took.count(), " ms");
+    c.catching_up = false;
+    c.released = false;
+    ++c.serial;
+    c.live.clear();
+    c.fill_from = -1;
+}
+
+void market_feed::arm_hold_timer() {
+    auto due = std::chrono::steady_clock::time_point::max();
+    for (auto const& c : coins_)
+        if (c.catching_up && !c.released) due = std::min(due, c.since + options_.backfill_hold);
+    if (due == std::chrono::steady_clock::time_point::max() || stopped_) return;
+    if (hold_timer_.expiry() == due) return; // already waiting for it
+    hold_timer_.expires_at(due);
+    hold_timer_.async_wait(
+        beast::bind_front_handler(&market_feed::on_hold_timer, shared_from_this()));
+}
+
+void market_feed::on_hold_timer(boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    auto const now = std::chrono::steady_clock::now();
+    for (core::symbol_id i = 0; i < coins_.size(); ++i) {
+        auto const& c = coins_[i];
+        if (c.followed && c.catching_up && !c.released && c.since + options_.backfill_hold <= now)
+            release(i);
+    }
+    arm_hold_timer();
+}
+
 void market_feed::stop() {
     if (stopped_) return;
     stopped_ = true;
-    for (auto& s : slots_) {
+    hold_timer_.cancel();
+    for (auto& s : connections_) {
         s.retry->cancel();
         s.roll_timer->cancel();
         if (s.conn) s.conn->stop();
@@ -470,9 +674,9 @@ void market_feed::stop() {
 
 feed_status market_feed::status() const {
     feed_status st;
-    st.connections = slots_.size();
-    st.up = !slots_.empty() && !stopped_;
-    for (auto const& s : slots_) {
+    st.connections = connections_.size();
+    st.up = !connections_.empty() && !stopped_;
+    for (auto const& s : connections_) {
         bool const live = s.conn && s.conn->connected() && s.subscribed;
         if (live)
             ++st.connected;
@@ -480,10 +684,19 @@ feed_status market_feed::status() const {
             st.up = false;
         st.streams += s.coins.size();
     }
-    for (auto const& c : coins_)
-        if (c.followed && c.catching_up) ++st.catching_up;
+    auto const now = std::chrono::steady_clock::now();
+    for (core::symbol_id i = 0; i < coins_.size(); ++i) {
+        auto const& c = coins_[i];
+        if (!c.followed) continue;
+        st.followed.emplace_back(symbols_.name(i));
+        if (!c.catching_up) continue;
+        ++st.catching_up;
+        st.catch_ups.push_back({std::string(symbols_.name(i)), now - c.since, c.released,
+                                c.released ? c.fill_from : c.last_id + 1});
+    }
     st.last_frame_time = last_frame_time_;
-    st.last_error = slots_.empty() ? std::string("no coins to follow") : last_error_;
+    st.last_error = connections_.empty() ? std::string("no coins to follow") : last_error_;
+    st.backfill_error = rest_->last_failure();
     return st;
 }
 

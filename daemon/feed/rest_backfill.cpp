@@ -7,6 +7,7 @@
 // idle and stale handling for little gain.
 #include "daemon/feed/rest_backfill.hpp"
 
+#include "daemon/feed/exchange_text.hpp"
 #include "daemon/log.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +18,7 @@
 #include <boost/json.hpp>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -110,13 +112,9 @@ private:
     void on_read(beast::error_code ec, std::size_t) {
         if (ec) return done(ec, "read");
         auto& res = parser_.get();
-        long retry_after = -1;
-        if (auto it = res.find("Retry-After"); it != res.end()) {
-            auto const v = it->value();
-            long n = 0;
-            if (std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc{})
-                retry_after = n;
-        }
+        std::optional<std::chrono::seconds> retry_after;
+        if (auto it = res.find("Retry-After"); it != res.end())
+            retry_after = parse_retry_after(it->value());
         std::int64_t weight = -1;
         if (auto it = res.find("X-MBX-USED-WEIGHT-1M"); it != res.end()) {
             auto const v = it->value();
@@ -134,7 +132,7 @@ private:
         beast::error_code ignored;
         lowest().socket().close(ignored);
         if (auto owner = owner_.lock())
-            owner->on_response(0, std::string(what) + ": " + ec.message(), {}, -1, -1);
+            owner->on_response(0, std::string(what) + ": " + ec.message(), {}, std::nullopt, -1);
     }
 
     tcp::resolver resolver_;
@@ -185,6 +183,21 @@ void rest_backfill::fetch_klines(std::string symbol, core::millis start, core::m
     net::post(ioc_, [self = shared_from_this()] { self->pump(); });
 }
 
+std::optional<std::chrono::seconds> rest_backfill::parse_retry_after(std::string_view value) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.empty()) return std::nullopt;
+    // Digit by digit, stopping at the clamp: no digit count can overflow.
+    std::int64_t n = 0;
+    for (char const c : value) {
+        if (c < '0' || c > '9') return std::nullopt;
+        if (n <= max_retry_after.count()) n = n * 10 + (c - '0');
+    }
+    return std::chrono::seconds(std::clamp<std::int64_t>(n, 1, max_retry_after.count()));
+}
+
 void rest_backfill::pump() {
     if (busy_ || jobs_.empty()) return;
     if (stopped_) {
@@ -192,14 +205,23 @@ void rest_backfill::pump() {
             complete("stopped", {});
         return;
     }
+    auto const now = std::chrono::steady_clock::now();
+    if (now - last_sent_ < min_request_gap) {
+        busy_ = true;
+        delay_.expires_at(last_sent_ + min_request_gap);
+        delay_.async_wait(beast::bind_front_handler(&rest_backfill::on_delay, shared_from_this()));
+        return;
+    }
     busy_ = true;
+    last_sent_ = now;
     current_ = std::make_shared<exchange>(ioc_, ssl_, where_, jobs_.front().target, timeout_,
                                           weak_from_this());
     current_->run();
 }
 
 void rest_backfill::on_response(unsigned status, std::string const& error, std::string body,
-                                long retry_after_s, std::int64_t used_weight) {
+                                std::optional<std::chrono::seconds> retry_after,
+                                std::int64_t used_weight) {
     current_.reset();
     if (stopped_) {
         busy_ = false;
@@ -209,51 +231,64 @@ void rest_backfill::on_response(unsigned status, std::string const& error, std::
     if (used_weight >= 0) used_weight_ = used_weight;
     auto& j = jobs_.front();
     ++j.attempts;
-    std::chrono::milliseconds wait{0};
-    std::string failure;
-    if (!error.empty()) {
-        failure = error;
-        wait = std::chrono::milliseconds(250) * (1 << std::min(j.attempts, 6u));
-    } else if (status == 429 || status == 418) {
-        failure = "HTTP " + std::to_string(status);
-        wait = std::chrono::seconds(retry_after_s > 0 ? retry_after_s : 1);
-        log::warning("binance rest: ", failure, ", waiting ", wait.count(), " ms (Retry-After)");
-    } else if (status >= 500) {
-        failure = "HTTP " + std::to_string(status);
-        wait = std::chrono::milliseconds(250) * (1 << std::min(j.attempts, 6u));
-    } else if (status != 200) {
+    // 0.5 s, 1 s, 2 s ... up to max_failure_delay.
+    auto const failure_delay = std::min(max_failure_delay, std::chrono::milliseconds(250) *
+                                                               (1 << std::min(j.attempts, 7u)));
+    if (!error.empty()) return retry_after_failure(j, error, failure_delay);
+    if (status == 429 || status == 418) {
+        // Binance answers 418 to a client that ignored its 429s: honour the
+        // wait it asks for, but never for longer than max_retry_after.
+        auto const wait = retry_after.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+            std::max<std::chrono::milliseconds>(failure_delay, std::chrono::seconds(1))));
+        return retry_after_failure(j,
+                                   "HTTP " + std::to_string(status) + " (Retry-After " +
+                                       std::to_string(wait.count()) + " s)",
+                                   wait);
+    }
+    if (status >= 500)
+        return retry_after_failure(j, "HTTP " + std::to_string(status), failure_delay);
+    ++requests_;
+    if (status != 200) {
         // A 4xx other than rate limiting will not improve by retrying.
         busy_ = false;
-        ++requests_;
-        complete("HTTP " + std::to_string(status) + ": " + log::one_line(body.substr(0, 200)), {});
-        return pump();
-    } else {
-        ++requests_;
-        if (used_weight_ > weight_limit_per_minute - weight_headroom) {
-            // Hold the next request until the weight window turns.
-            auto const now = std::chrono::system_clock::now().time_since_epoch();
-            auto const into = std::chrono::duration_cast<std::chrono::milliseconds>(now) %
-                              std::chrono::minutes(1);
-            wait = std::chrono::minutes(1) - into;
-            log::warning("binance rest: request weight ", used_weight_, " of ",
-                         weight_limit_per_minute, " used, pausing ", wait.count(), " ms");
-        }
-        complete({}, body);
-        if (wait.count() > 0) {
-            delay_.expires_after(wait);
-            delay_.async_wait(
-                beast::bind_front_handler(&rest_backfill::on_delay, shared_from_this()));
-            return;
-        }
-        busy_ = false;
+        last_failure_ = "HTTP " + std::to_string(status) + ": " + exchange_text(body);
+        complete(last_failure_, {});
         return pump();
     }
-    if (j.attempts >= max_attempts && status != 429 && status != 418) {
-        busy_ = false;
-        complete(failure, {});
-        return pump();
+    last_failure_.clear();
+    std::chrono::milliseconds wait{0};
+    if (used_weight_ > weight_limit_per_minute - weight_headroom) {
+        // Hold the next request until the weight window turns.
+        auto const now = std::chrono::system_clock::now().time_since_epoch();
+        auto const into =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now) % std::chrono::minutes(1);
+        wait = std::chrono::minutes(1) - into;
+        log::warning("binance rest: request weight ", used_weight_, " of ", weight_limit_per_minute,
+                     " used, pausing ", wait.count(), " ms");
     }
+    complete({}, body);
+    if (wait.count() > 0) {
+        delay_.expires_after(wait);
+        delay_.async_wait(beast::bind_front_handler(&rest_backfill::on_delay, shared_from_this()));
+        return;
+    }
+    busy_ = false;
+    pump();
+}
+
+void rest_backfill::retry_after_failure(job& j, std::string failure,
+                                        std::chrono::milliseconds wait) {
     ++retries_;
+    // A warning on attempts 1, 2, 4, 8 ...: an exchange down for an hour
+    // leaves a handful of lines, not one per retry.
+    bool const loud = (j.attempts & (j.attempts - 1)) == 0;
+    auto const line = "binance rest: " + failure + " (attempt " + std::to_string(j.attempts) +
+                      "); retrying in " + std::to_string(wait.count()) + " ms";
+    if (loud)
+        log::warning(line);
+    else
+        log::debug(line);
+    last_failure_ = std::move(failure);
     delay_.expires_after(wait);
     delay_.async_wait(beast::bind_front_handler(&rest_backfill::on_delay, shared_from_this()));
 }

@@ -4,7 +4,10 @@
 // and in order, the ones from the gap marked backfilled, every crossed alert
 // must fire exactly once, and the feed must have asked the REST API for
 // `aggTrades?fromId=<last seen id + 1>`. Also: 429 with Retry-After, and the
-// kline fallback for a gap longer than backfill_max.
+// kline fallback for a gap longer than backfill_max. And a backfill that
+// cannot be had (REST down, or rate-limited with a huge Retry-After) does not
+// hold live trades past backfill_hold: they are evaluated as they come, and
+// the gap's trades follow once each when REST answers again.
 #include "daemon/feed/rest_backfill.hpp"
 #include "feed_fixture.hpp"
 #include "printing.hpp"
@@ -12,6 +15,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <map>
 
 using namespace std::chrono_literals;
 using kryptod::test::feed_fixture;
@@ -160,6 +164,122 @@ BOOST_FIXTURE_TEST_CASE(a_long_gap_falls_back_to_klines, feed_fixture) {
     server->trade("BTCUSDT", "101", now + 1);
     BOOST_REQUIRE(run_until([&] { return sink.trades.size() == 1; }));
     BOOST_TEST(!sink.trades[0].backfilled);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_is_clamped_to_300_s_without_overflow) {
+    using rest = feed::rest_backfill;
+    using s = std::chrono::seconds;
+    // The value that once overflowed the conversion to milliseconds.
+    BOOST_TEST((rest::parse_retry_after("100000000000000000") == s(300)));
+    BOOST_TEST((rest::parse_retry_after(std::string(400, '9')) == s(300)));
+    BOOST_TEST((rest::parse_retry_after("3600") == s(300)));
+    BOOST_TEST((rest::parse_retry_after("300") == s(300)));
+    BOOST_TEST((rest::parse_retry_after("301") == s(300)));
+    BOOST_TEST((rest::parse_retry_after("2") == s(2)));
+    BOOST_TEST((rest::parse_retry_after(" 7\t") == s(7)));
+    BOOST_TEST((rest::parse_retry_after("0") == s(1))); // never a busy loop
+    BOOST_TEST((rest::parse_retry_after("000000000000000000000000005") == s(5)));
+    for (auto const* bad : {"", " ", "-5", "1.5", "5s", "+5", "Wed, 21 Oct 2015 07:28:00 GMT"})
+        BOOST_TEST(!rest::parse_retry_after(bad).has_value(), bad);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_huge_retry_after_neither_floods_nor_holds_live_trades, feed_fixture) {
+    options.backfill_hold = 300ms;
+    arm(1, "95", core::direction::below);  // crossed in the gap only
+    arm(2, "110", core::direction::above); // crossed live
+    start({"BTCUSDT"});
+    BOOST_REQUIRE(run_until([&] { return up(); }));
+    auto t = kryptod::test::wall_ms();
+    server->trade("BTCUSDT", "100", t++);
+    auto const before_gap = server->trade("BTCUSDT", "101", t++);
+    BOOST_REQUIRE(run_until([&] { return sink.trades.size() == 2; }));
+
+    server->throttle_rest(1000, "100000000000000000", 418);
+    server->cut();
+    auto const in_gap = server->trade("BTCUSDT", "94", t++);
+    BOOST_REQUIRE(run_until([&] { return server->accepted() == 2 && up(); }));
+    auto const requests_then = server->rest_requests().size();
+    server->trade("BTCUSDT", "111", t++);
+    BOOST_REQUIRE(run_until([&] { return sink.fired.size() == 1; }));
+    BOOST_TEST(sink.fired[0].id == 2u);
+    BOOST_TEST(!sink.fired[0].backfilled);
+    BOOST_REQUIRE_EQUAL(sink.trades.size(), 3u);
+    BOOST_TEST(sink.trades[2].price == core::price::parse("111").value);
+    BOOST_TEST(!sink.trades[2].backfilled);
+
+    // The exchange asked for 300 s at most: one request, then a wait.
+    run_for(1500ms);
+    BOOST_TEST(server->rest_requests().size() <= requests_then + 1);
+    BOOST_TEST(sink.fired.size() == 1u); // the gap's crossing waits for REST
+    auto const st = feed->status();
+    BOOST_REQUIRE_EQUAL(st.catch_ups.size(), 1u);
+    BOOST_TEST(st.catch_ups[0].symbol == "BTCUSDT");
+    BOOST_TEST(st.catch_ups[0].released);
+    BOOST_TEST(st.catch_ups[0].from_id == in_gap);
+    BOOST_TEST(st.backfill_error.find("Retry-After 300 s") != std::string::npos, st.backfill_error);
+    // A restart now would resume before the gap.
+    BOOST_TEST(feed->position(btc).last_id == before_gap);
+    BOOST_TEST(feed->metrics().released == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_rest_outage_replays_the_gap_once_after_live_trades, feed_fixture) {
+    options.backfill_hold = 300ms;
+    arm(1, "105", core::direction::above);   // crossed in the gap only
+    arm(2, "95", core::direction::below);    // crossed in the gap only
+    arm(3, "102", core::direction::above);   // crossed in the gap, and live first
+    arm(4, "103.2", core::direction::above); // the same
+    arm(5, "200", core::direction::above);   // never reached
+    start({"BTCUSDT"});
+    BOOST_REQUIRE(run_until([&] { return up(); }));
+    auto t = kryptod::test::wall_ms();
+    server->trade("BTCUSDT", "100", t++);
+    auto const before_gap = server->trade("BTCUSDT", "101", t++);
+    BOOST_REQUIRE(run_until([&] { return sink.trades.size() == 2; }));
+
+    server->rest_down(true);
+    server->cut();
+    for (int p : {104, 106, 99, 94, 100})
+        server->trade("BTCUSDT", std::to_string(p), t++);
+    BOOST_REQUIRE(run_until([&] { return server->accepted() == 2 && up(); }));
+    server->trade("BTCUSDT", "103", t++);
+    server->trade("BTCUSDT", "103.5", t++);
+    // Live trades pass after the hold though the gap is still missing.
+    BOOST_REQUIRE(run_until([&] { return sink.trades.size() == 4; }));
+    BOOST_TEST(sink.fired.size() == 2u);
+    for (auto const& fa : sink.fired) {
+        BOOST_TEST((fa.id == 3u || fa.id == 4u), fa.id);
+        BOOST_TEST(!fa.backfilled);
+    }
+    BOOST_TEST(feed->position(btc).last_id == before_gap);
+
+    server->rest_down(false);
+    BOOST_REQUIRE(run_until([&] { return feed->status().catching_up == 0; }, 10000ms));
+    server->trade("BTCUSDT", "103.7", t++);
+    BOOST_REQUIRE(run_until([&] { return sink.trades.size() == 10; }));
+    run_for(100ms); // nothing more may arrive
+
+    // Every trade once: before the gap, the live ones, the gap in id order,
+    // the next live one.
+    auto const& h = server->history("BTCUSDT");
+    BOOST_REQUIRE_EQUAL(h.size(), 10u);
+    std::vector<std::size_t> const order{0, 1, 7, 8, 2, 3, 4, 5, 6, 9};
+    BOOST_REQUIRE_EQUAL(sink.trades.size(), order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        BOOST_TEST_CONTEXT("delivery " << i) {
+            BOOST_TEST(sink.trades[i].id == h[order[i]].id);
+            BOOST_TEST(sink.trades[i].backfilled == (order[i] >= 2 && order[i] <= 6));
+        }
+    }
+    // Each crossed alert fired once: the gap's say so; 3 and 4, reached live
+    // first, are not fired again by the gap's 104 and 106.
+    std::map<core::alert_id, bool> fired;
+    for (auto const& fa : sink.fired)
+        BOOST_TEST(fired.emplace(fa.id, fa.backfilled).second, "alert " << fa.id << " twice");
+    BOOST_TEST(
+        (fired == std::map<core::alert_id, bool>{{1, true}, {2, true}, {3, false}, {4, false}}));
+    // The replay did not move the price back.
+    BOOST_TEST(book.prices().get(btc)->last == core::price::parse("103.7").value);
+    BOOST_TEST(feed->position(btc).last_id == h.back().id);
 }
 
 BOOST_AUTO_TEST_CASE(rest_pages_parse_exactly_or_not_at_all) {

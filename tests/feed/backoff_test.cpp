@@ -1,5 +1,6 @@
 // Tests of daemon/feed/backoff: reconnection delays grow exponentially with
-// jitter up to the cap and start over after a stable connection.
+// jitter up to the cap and start over after a stable connection; the
+// attempt window never allows more than its limit in any window.
 #include "daemon/feed/backoff.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -42,6 +43,25 @@ BOOST_AUTO_TEST_CASE(jitter_spreads_delays) {
         seen.insert(static_cast<long>(b.next(rng).count()));
     }
     BOOST_TEST(seen.size() > 30u);
+}
+
+BOOST_AUTO_TEST_CASE(the_attempt_window_allows_max_attempts_per_window) {
+    using clock = kryptod::daemon::feed::attempt_window::clock;
+    kryptod::daemon::feed::attempt_window w(3, std::chrono::minutes(5));
+    auto const t0 = clock::time_point{} + std::chrono::hours(1);
+    for (int i = 0; i < 3; ++i) {
+        auto const at = t0 + std::chrono::seconds(i);
+        BOOST_TEST((w.next_allowed(at) == at));
+        w.record(at);
+    }
+    // The fourth waits until the first leaves the window.
+    auto const later = t0 + std::chrono::seconds(10);
+    BOOST_TEST((w.next_allowed(later) == t0 + std::chrono::minutes(5)));
+    BOOST_TEST(w.in_window(later) == 3u);
+    auto const free = t0 + std::chrono::minutes(5);
+    BOOST_TEST((w.next_allowed(free) == free));
+    w.record(free);
+    BOOST_TEST((w.next_allowed(free) == t0 + std::chrono::seconds(1) + std::chrono::minutes(5)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

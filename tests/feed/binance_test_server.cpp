@@ -38,7 +38,10 @@ struct binance_test_server::state {
     std::vector<std::weak_ptr<ws_session>> sessions;
     std::size_t accepted = 0, rate_violations = 0, pongs = 0, ping_drops = 0, control_messages = 0;
     std::vector<std::string> rest_requests;
-    unsigned throttle_left = 0, throttle_seconds = 0;
+    unsigned throttle_left = 0, throttle_status = 429;
+    std::string throttle_retry_after;
+    bool rest_down = false;
+    std::vector<std::chrono::steady_clock::time_point> accept_times;
     std::vector<int> silent_fds; // stalled connections, held open
     bool closed = false;
     state(net::io_context& io, options o)
@@ -143,6 +146,7 @@ private:
         if (ec) return;
         open_ = true;
         ++st_->accepted;
+        st_->accept_times.push_back(std::chrono::steady_clock::now());
         st_->sessions.push_back(weak_from_this());
         schedule_ping();
         do_read();
@@ -311,13 +315,18 @@ private:
         }
         std::string const target(req_.target());
         st_->rest_requests.push_back(target);
+        if (st_->rest_down) {
+            beast::error_code ignored;
+            stream_.socket().close(ignored);
+            return;
+        }
         res_.version(11);
         res_.set(http::field::content_type, "application/json");
         res_.keep_alive(false);
         if (st_->throttle_left > 0) {
             --st_->throttle_left;
-            res_.result(http::status::too_many_requests);
-            res_.set(http::field::retry_after, std::to_string(st_->throttle_seconds));
+            res_.result(static_cast<http::status>(st_->throttle_status));
+            res_.set(http::field::retry_after, st_->throttle_retry_after);
             res_.body() = R"({"code":-1003,"msg":"Too many requests"})";
         } else {
             answer(target);
@@ -518,8 +527,22 @@ void binance_test_server::stall() {
 }
 
 void binance_test_server::throttle_rest(unsigned n, unsigned seconds) {
+    throttle_rest(n, std::to_string(seconds), 429);
+}
+
+void binance_test_server::throttle_rest(unsigned n, std::string retry_after, unsigned status) {
     state_->throttle_left = n;
-    state_->throttle_seconds = seconds;
+    state_->throttle_retry_after = std::move(retry_after);
+    state_->throttle_status = status;
+}
+
+void binance_test_server::rest_down(bool down) {
+    state_->rest_down = down;
+}
+
+std::vector<std::chrono::steady_clock::time_point> const&
+binance_test_server::accept_times() const {
+    return state_->accept_times;
 }
 
 std::vector<server_trade> const& binance_test_server::history(std::string const& symbol) {

@@ -13,7 +13,9 @@
 //   limit), served from the same trade history, every request recorded.
 // Faults on demand: cut (close every socket), stall (go silent without
 // closing: no data, no pong), serverShutdown, raw and binary frames, REST
-// answers of 429 with Retry-After.
+// answers of 429 or 418 with any Retry-After text, a REST API that is down
+// (each request's connection closed unanswered). Every websocket session
+// accepted is logged with its time, so tests can see reconnect delays.
 //
 // Not thread-safe: drive it from the io_context it runs on.
 #pragma once
@@ -78,10 +80,17 @@ public:
     void stall();
     // The next `n` REST requests answer 429 with Retry-After: `seconds`.
     void throttle_rest(unsigned n, unsigned seconds);
+    // The next `n` REST requests answer `status` (429 or 418) with
+    // Retry-After: `retry_after`, as given (it may be any text).
+    void throttle_rest(unsigned n, std::string retry_after, unsigned status);
+    // While down, every REST request's connection is closed unanswered.
+    void rest_down(bool down);
 
     std::vector<server_trade> const& history(std::string const& symbol);
-    std::size_t sessions() const;                          // open websocket sessions
-    std::size_t accepted() const;                          // websocket sessions ever accepted
+    std::size_t sessions() const; // open websocket sessions
+    std::size_t accepted() const; // websocket sessions ever accepted
+    // When each websocket session was accepted, oldest first.
+    std::vector<std::chrono::steady_clock::time_point> const& accept_times() const;
     std::set<std::string> subscriptions() const;           // union over open, live sessions
     std::vector<std::string> const& rest_requests() const; // targets, in order
     std::size_t rate_violations() const;                   // sessions closed for too many messages

@@ -1,7 +1,8 @@
 // Tests of daemon/feed/market_feed against binance_test_server on loopback:
 // subscriptions follow the coin list at run time, pings are answered, a
-// stalled or unreachable exchange is retried with backoff, and hostile
-// frames never stop the feed.
+// stalled or unreachable exchange is retried with backoff, a connection that
+// worked is retried at once however often it is cut, within the exchange's
+// connection-rate limit, and hostile frames never stop the feed.
 #include "daemon/feed/market_feed.hpp"
 #include "feed_fixture.hpp"
 #include "printing.hpp"
@@ -138,6 +139,47 @@ BOOST_FIXTURE_TEST_CASE(an_unreachable_exchange_is_retried_with_growing_backoff,
     // attempts, but far fewer than a tight loop would make.
     BOOST_TEST(feed->metrics().reconnects >= 4u);
     BOOST_TEST(feed->metrics().reconnects <= 16u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_connection_that_delivered_trades_resets_the_backoff, feed_fixture) {
+    // A flapping exchange: every connection subscribes, carries a trade and
+    // is cut. Were the backoff to grow, the 8th reconnect would wait 6.4 s.
+    options.backoff_initial = 50ms;
+    options.backoff_max = 60'000ms;
+    start({"BTCUSDT"});
+    auto t = kryptod::test::wall_ms();
+    for (std::size_t cut = 1; cut <= 8; ++cut) {
+        BOOST_REQUIRE_MESSAGE(run_until([&] { return up() && server->accepted() == cut; }),
+                              "reconnect " << cut);
+        server->trade("BTCUSDT", "100", t++);
+        BOOST_REQUIRE(run_until([&] { return sink.trades.size() == cut; }));
+        server->cut();
+    }
+    BOOST_REQUIRE(run_until([&] { return up() && server->accepted() == 9u; }, 2000ms));
+    BOOST_TEST(feed->metrics().reconnects == 8u);
+}
+
+BOOST_FIXTURE_TEST_CASE(connection_attempts_stay_within_the_exchange_limit, feed_fixture) {
+    options.backoff_initial = 20ms;
+    options.connection_attempts_max = 3;
+    options.connection_attempts_window = 1500ms;
+    start({"BTCUSDT"});
+    auto t = kryptod::test::wall_ms();
+    for (std::size_t cut = 1; cut <= 4; ++cut) {
+        BOOST_REQUIRE_MESSAGE(run_until([&] { return up() && server->accepted() == cut; }),
+                              "reconnect " << cut);
+        server->trade("BTCUSDT", "100", t++);
+        BOOST_REQUIRE(run_until([&] { return sink.trades.size() == cut; }));
+        server->cut();
+    }
+    BOOST_REQUIRE(run_until([&] { return up() && server->accepted() == 5u; }));
+    // Never more than 3 connections within any 1.5 s.
+    auto const& at = server->accept_times();
+    for (std::size_t i = 3; i < at.size(); ++i)
+        // (less the time a connect takes between the attempt and the accept)
+        BOOST_TEST((at[i] - at[i - 3] >= options.connection_attempts_window - 100ms),
+                   "connection " << i);
+    BOOST_TEST(feed->metrics().limited_attempts >= 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(hostile_frames_never_stop_the_feed, feed_fixture) {

@@ -8,7 +8,11 @@
 //                                  through gzip -dc), re-sent as this server's
 //                                  aggTrades at RATE frames per second
 //   cut | stall | shutdown         the faults of binance_test_server
-//   throttle N SECONDS             the next N REST requests answer 429
+//   throttle N SECONDS [STATUS]    the next N REST requests answer STATUS
+//                                  (429 by default, or 418) with
+//                                  Retry-After: SECONDS, as given
+//   rest down | rest up            REST requests are closed unanswered, or
+//                                  answered again
 //   requests                       prints `REQUESTS <n>`, then the target of
 //                                  every REST request received so far, one
 //                                  a line, oldest first
@@ -189,9 +193,15 @@ void command(net::io_context& ioc, binance_test_server& server, std::string cons
     } else if (verb == "shutdown") {
         server.announce_shutdown();
     } else if (verb == "throttle") {
-        unsigned n = 0, seconds = 0;
+        unsigned n = 0, status = 429;
+        std::string seconds;
         in >> n >> seconds;
-        server.throttle_rest(n, seconds);
+        if (!(in >> status)) status = 429;
+        server.throttle_rest(n, seconds, status);
+    } else if (verb == "rest") {
+        std::string state;
+        in >> state;
+        server.rest_down(state == "down");
     } else if (verb == "requests") {
         auto const& targets = server.rest_requests();
         std::cout << "REQUESTS " << targets.size() << "\n";
