@@ -5,7 +5,7 @@
 // armed alerts and the coin list.
 //
 // The fire path, one file per step:
-//   feed (daemon/feed/) -> trade recorder (feed_sink) -> live_alerts ->
+//   feed (daemon/feed/) -> trade recorder (trade_recorder) -> live_alerts ->
 //   evaluator (core::alert_book) -> fire recorder (fire_recorder) ->
 //   storage writer -> outbox sender (daemon/notify/)
 // on_trade() only evaluates and queues; every fire of a burst of trades is
