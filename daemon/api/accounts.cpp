@@ -3,6 +3,8 @@
 // exactly one answer leaves through the responder on every path.
 #include "daemon/api/accounts.hpp"
 
+#include "daemon/api/account_rules.hpp"
+#include "daemon/api/responses.hpp"
 #include "daemon/log.hpp"
 #include "storage/outbox_store.hpp"
 #include "storage/user_store.hpp"
@@ -18,7 +20,7 @@ using http::field_spec;
 using http::incoming;
 using http::responder;
 using http::status;
-using services_ptr = std::shared_ptr<account_services>;
+using services_ptr = std::shared_ptr<api_context>;
 
 namespace {
 
@@ -71,8 +73,8 @@ users::refresh_token_record new_refresh_record(std::int64_t user, std::string co
     return r;
 }
 
-http::response token_pair(account_services const& s, user_entry const& user,
-                          std::string const& refresh, unsigned version) {
+http::response token_pair(api_context const& s, user_entry const& user, std::string const& refresh,
+                          unsigned version) {
     json::object body;
     body["access"] = s.auth().issue(user.id, user.role, now_seconds());
     body["refresh"] = refresh;
@@ -113,8 +115,8 @@ void on_register(services_ptr s, incoming in, responder respond) {
         return respond(invalid_field("email", "must be an email address like name@example.com", v));
     if (auto problem = password_problem(password))
         return respond(invalid_field("password", *problem, v));
-    if (auto limited = s->check_rate(account_services::limited_action::registration,
-                                     in.client_address, email, v))
+    if (auto limited =
+            s->check_rate(api_context::limited_action::registration, in.client_address, email, v))
         return respond(std::move(*limited));
 
     s->workers().post([s, email, password, respond, v] {
@@ -161,7 +163,7 @@ void on_login(services_ptr s, incoming in, responder respond) {
     auto email = text(*body, "email");
     auto password = text(*body, "password");
     if (auto limited =
-            s->check_rate(account_services::limited_action::login, in.client_address, email, v))
+            s->check_rate(api_context::limited_action::login, in.client_address, email, v))
         return respond(std::move(*limited));
 
     s->workers().post([s, email, password, respond, v] {
@@ -367,8 +369,8 @@ void on_password_reset(services_ptr s, incoming in, responder respond) {
     auto body = read_body(*s, in, reset_schema, respond);
     if (!body) return;
     auto email = text(*body, "email");
-    if (auto limited = s->check_rate(account_services::limited_action::password_reset,
-                                     in.client_address, email, v))
+    if (auto limited =
+            s->check_rate(api_context::limited_action::password_reset, in.client_address, email, v))
         return respond(std::move(*limited));
     auto const now = now_millis();
     // Known or not, the request takes the same path through the writer, so
@@ -449,7 +451,7 @@ http::handler bind(services_ptr const& s, handler_fn fn) {
 
 } // namespace
 
-void add_account_routes(http::router& r, std::shared_ptr<account_services> const& services) {
+void add_account_routes(http::router& r, std::shared_ptr<api_context> const& services) {
     using http::verb;
     r.add(verb::post, "/api/auth/register", bind(services, on_register));
     r.add(verb::post, "/api/auth/login", bind(services, on_login));

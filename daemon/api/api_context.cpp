@@ -1,12 +1,13 @@
-// The shared state of the account endpoints, and the answers they share.
-#include "daemon/api/account_services.hpp"
+// The shared state of the API's handlers.
+#include "daemon/api/api_context.hpp"
 
-#include "daemon/log.hpp"
+#include "daemon/api/account_rules.hpp"
+#include "storage/database.hpp"
 
 namespace kryptod::daemon::api {
 
-account_settings account_settings::from(config const& cfg) {
-    account_settings s;
+api_settings api_settings::from(config const& cfg) {
+    api_settings s;
     s.access_ttl = cfg.auth.access_ttl;
     s.refresh_ttl = cfg.auth.refresh_ttl;
     s.rate_limit = cfg.auth.rate_limit;
@@ -14,21 +15,15 @@ account_settings account_settings::from(config const& cfg) {
     return s;
 }
 
-account_services::account_services(storage::writer& writer, std::filesystem::path const& database,
-                                   std::string_view secret, account_settings settings)
+api_context::api_context(storage::writer& writer, std::filesystem::path const& database,
+                         std::string_view secret, api_settings settings,
+                         std::shared_ptr<alert_page_cache> alert_pages)
     : settings_(settings)
     , writer_(writer)
     , auth_(secret, users_, settings.access_ttl)
     , hasher_(settings.cost)
     , workers_(database, settings.worker_threads)
-    , alert_pages_(std::make_shared<alert_page_cache>()) {
-    writer_.on_alerts_changed([pages = alert_pages_](storage::writer::alert_change phase,
-                                                     std::span<std::int64_t const> owners) {
-        if (phase == storage::writer::alert_change::committing)
-            pages->begin_change(owners);
-        else
-            pages->end_change(owners);
-    });
+    , alert_pages_(std::move(alert_pages)) {
     for (auto& action : limiters_)
         for (auto& limiter : action)
             limiter = std::make_unique<http::rate_limiter>(settings.rate_limit);
@@ -36,24 +31,23 @@ account_services::account_services(storage::writer& writer, std::filesystem::pat
     users_.load(reader);
 }
 
-account_services::~account_services() {
+api_context::~api_context() {
     stop();
 }
 
-void account_services::stop() {
+void api_context::stop() {
     workers_.stop();
 }
 
-http::json_limits account_services::body_limits() const noexcept {
+http::json_limits api_context::body_limits() const noexcept {
     http::json_limits limits;
     limits.max_size = settings_.max_body;
     return limits;
 }
 
-std::optional<http::response> account_services::check_rate(limited_action action,
-                                                           std::string_view address,
-                                                           std::string_view account,
-                                                           unsigned version) {
+std::optional<http::response> api_context::check_rate(limited_action action,
+                                                      std::string_view address,
+                                                      std::string_view account, unsigned version) {
     auto const now = http::rate_limiter::clock::now();
     auto& pair = limiters_[static_cast<int>(action)];
     auto wait = pair[0]->hit(address, now);
@@ -74,79 +68,6 @@ core::millis now_millis() {
 
 std::int64_t now_seconds() {
     return now_millis() / 1000;
-}
-
-std::function<void(storage::result<storage::user_store::user_record>)>
-user_created(std::shared_ptr<account_services> services, http::responder respond,
-             unsigned version) {
-    return [services = std::move(services), respond = std::move(respond),
-            version](storage::result<storage::user_store::user_record> r) {
-        if (!r) {
-            if (r.err().code == storage::errc::constraint)
-                return respond(http::problem(http::status::conflict,
-                                             "an account with this email already exists", {},
-                                             version));
-            return respond(storage_failure(r.err(), version));
-        }
-        services->users().put(r.value());
-        respond(http::json_response(http::status::created, to_json(user_entry::from(r.value())),
-                                    version));
-    };
-}
-
-http::response storage_failure(storage::error const& e, unsigned version) {
-    switch (e.code) {
-    case storage::errc::queue_full:
-    case storage::errc::stopped:
-    case storage::errc::busy:
-    case storage::errc::disk_full:
-    case storage::errc::io_error: {
-        log::warning("request failed on storage: ", storage::to_string(e.code), ": ", e.message);
-        auto res = http::problem(http::status::service_unavailable,
-                                 "the database is unavailable; try again shortly", {}, version);
-        res.set(http::bhttp::field::retry_after, "1");
-        return res;
-    }
-    default:
-        log::error("request failed on storage: ", storage::to_string(e.code), ": ", e.message);
-        return http::problem(http::status::internal_server_error, "internal error", {}, version);
-    }
-}
-
-http::response writer_refused(storage::error const& e, unsigned version) {
-    return storage_failure(e, version);
-}
-
-http::response invalid_field(std::string field, std::string message, unsigned version) {
-    return http::problem(http::status::unprocessable_entity, "the request has an invalid field",
-                         {{std::move(field), std::move(message)}}, version);
-}
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::optional<std::string> password_problem(std::string_view password) {
-    if (password.size() < min_password_length)
-        return "must be at least " + std::to_string(min_password_length) + " characters";
-    if (password.size() > max_password_length)
-        return "must be at most " + std::to_string(max_password_length) + " bytes";
-    return std::nullopt;
-}
-
-std::optional<boost::json::object> read_body(account_services const& services,
-                                             http::incoming const& in,
-                                             std::span<http::field_spec const> schema,
-                                             http::responder const& respond) {
-    auto parsed = http::parse_body(in.req.body(), schema, services.body_limits());
-    if (auto* error = std::get_if<http::body_error>(&parsed)) {
-        respond(error->to_response(in.req.version()));
-        return std::nullopt;
-    }
-    return std::move(std::get<boost::json::object>(parsed));
 }
 
 } // namespace kryptod::daemon::api

@@ -1,7 +1,8 @@
 // The `kryptod user add` command.
 #include "daemon/api/user_add.hpp"
 
-#include "daemon/api/account_services.hpp"
+#include "daemon/api/account_rules.hpp"
+#include "daemon/api/api_context.hpp"
 #include "storage/database.hpp"
 #include "storage/result.hpp"
 #include "storage/user_store.hpp"

@@ -2,7 +2,7 @@
 // 429 with Retry-After past auth.rate_limit attempts a minute, counted per
 // client address and per account.
 #include "account_server.hpp"
-#include "daemon/api/account_services.hpp"
+#include "daemon/api/api_context.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-kryptod::daemon::api::account_settings limited(std::uint32_t per_minute) {
+kryptod::daemon::api::api_settings limited(std::uint32_t per_minute) {
     auto s = test_settings();
     s.rate_limit = per_minute;
     return s;
