@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace kryptod::http {
 
@@ -179,6 +182,7 @@ parse_body(std::string_view body, std::span<field_spec const> schema, json_limit
     // naming its field rather than a malformed body.
     options.allow_invalid_utf8 = true;
     json::basic_parser<strict_handler> parser(options);
+    parser.handler().st.reset(); // as json::parser does before building a value
     json::error_code ec;
     auto const used = parser.write_some(false, body.data(), body.size(), ec);
     if (!ec && used < body.size()) ec = json::error::extra_data;
