@@ -2,6 +2,8 @@
 // first and returns before touching anything when it refuses.
 #include "core/alert.hpp"
 
+#include "core/utf8.hpp"
+
 namespace kryptod::core {
 
 std::string_view to_string(direction value) noexcept {
@@ -76,7 +78,7 @@ std::string_view describe(alert_field_error error) noexcept {
     case alert_field_error::target_price:
         return "target price must be greater than 0";
     case alert_field_error::name:
-        return "name must be at most 200 characters";
+        return "name must be UTF-8 text of at most 200 characters";
     case alert_field_error::cooldown_seconds:
         return "cooldown_seconds must be between 60 and 2592000";
     case alert_field_error::expires_at:
@@ -89,7 +91,9 @@ std::string_view describe(alert_field_error error) noexcept {
 
 alert_field_error validate(alert const& a, millis now) noexcept {
     if (a.target.units() <= 0) return alert_field_error::target_price;
-    if (a.name.size() > max_alert_name_length) return alert_field_error::name;
+    // Characters, as SPEC §2 counts them: 200 emoji are a valid name.
+    if (auto chars = utf8_length(a.name); !chars || *chars > max_alert_name_length)
+        return alert_field_error::name;
     if (a.cooldown_seconds < min_cooldown_seconds || a.cooldown_seconds > max_cooldown_seconds)
         return alert_field_error::cooldown_seconds;
     if (a.expires_at && *a.expires_at <= now) return alert_field_error::expires_at;

@@ -97,7 +97,7 @@ constexpr bool reaches(direction side, price target, price p) noexcept {
 enum class alert_field_error {
     none,
     target_price,     // zero (prices are positive)
-    name,             // longer than 200 characters
+    name,             // not UTF-8, or longer than 200 characters (code points)
     cooldown_seconds, // outside 60..2592000
     expires_at,       // not after `now`
     channels,         // no channel at all

@@ -153,4 +153,23 @@ std::string price::to_string() const {
     return out;
 }
 
+std::optional<std::string> percent_change(price now, price base) {
+    if (base.units() <= 0) return std::nullopt;
+    // (now - base) * 10^4 needs 79 bits at worst; the quotient may exceed 64.
+    __extension__ typedef __int128 wide;
+    auto const hundredths =
+        (static_cast<wide>(now.units()) - base.units()) * 10000 / static_cast<wide>(base.units());
+    wide const magnitude = hundredths < 0 ? -hundredths : hundredths;
+    std::string digits; // of the magnitude in hundredths, least significant first
+    for (auto rest = magnitude; rest != 0 || digits.size() < 3; rest /= 10)
+        digits.push_back(static_cast<char>('0' + static_cast<int>(rest % 10)));
+    std::string out;
+    if (hundredths < 0) out.push_back('-');
+    out.append(digits.rbegin(), digits.rend() - 2);
+    out.push_back('.');
+    out.push_back(digits[1]);
+    out.push_back(digits[0]);
+    return out;
+}
+
 } // namespace kryptod::core

@@ -10,6 +10,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -80,5 +81,12 @@ struct price_parse {
     constexpr bool ok() const noexcept { return error == price_error::none; }
     constexpr explicit operator bool() const noexcept { return ok(); }
 };
+
+// The change from `base` to `now` in percent, as text with exactly two
+// decimals truncated toward zero ("2.50", "-0.04", "0.00"): what /api/coins
+// shows as `change_24h`. Exact for every pair of prices (integer arithmetic
+// on units, wide enough that no product overflows). std::nullopt when `base`
+// is not positive, as a change from nothing has no percentage.
+std::optional<std::string> percent_change(price now, price base);
 
 } // namespace kryptod::core

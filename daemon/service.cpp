@@ -3,6 +3,7 @@
 
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/alerts.hpp"
+#include "daemon/api/market.hpp"
 #include "daemon/api/openapi.hpp"
 #include "daemon/api/users.hpp"
 #include "daemon/cron.hpp"
@@ -82,7 +83,7 @@ struct service::impl {
     std::chrono::steady_clock::time_point drain_deadline;
     std::unique_ptr<storage::writer> writer;
     std::unique_ptr<live_alerts> engine;
-    std::shared_ptr<api::account_services> accounts;
+    std::shared_ptr<api::api_context> accounts; // what the API's handlers share
     std::unique_ptr<notify::outbox_sender> sender;
     std::shared_ptr<trade_recorder> recorder;
     std::shared_ptr<feed::market_feed> market;
@@ -165,8 +166,12 @@ bool service::impl::load_state() {
 bool service::impl::start_accounts() {
     try {
         auto secret = api::load_or_create_secret(cfg.auth.secret_file);
-        accounts = std::make_shared<api::account_services>(*writer, cfg.storage.path, secret,
-                                                           api::account_settings::from(cfg));
+        // The alert list page cache stays exact by hearing of every write
+        // that changes alerts, from before the first one.
+        auto alert_pages = std::make_shared<api::alert_page_cache>();
+        api::follow_alert_writes(*writer, alert_pages);
+        accounts = std::make_shared<api::api_context>(*writer, cfg.storage.path, secret,
+                                                      api::api_settings::from(cfg), alert_pages);
     } catch (std::exception const& e) {
         log::error("cannot start the accounts: ", e.what());
         return false;
@@ -321,8 +326,8 @@ http::router service::impl::routes() {
     });
     api::add_account_routes(r, accounts);
     api::add_user_routes(r, accounts);
-    api::add_alert_routes(r, accounts, *engine,
-                          {cfg.alerts.max_active_per_user, [this] { follow_coin_list(); }});
+    api::add_alert_routes(r, accounts, *engine, {cfg.alerts.max_active_per_user});
+    api::add_market_routes(r, accounts, *engine, {[this] { follow_coin_list(); }});
     api::add_openapi_route(r); // last: it checks the document against every route above
     r.observe([this](std::string_view route, http::verb method, unsigned status) {
         metrics.record_request(route, http::bhttp::to_string(method), status);

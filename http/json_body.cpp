@@ -1,13 +1,135 @@
 // Strict, bounded parsing of JSON request bodies.
 #include "http/json_body.hpp"
 
+#include "core/utf8.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 namespace kryptod::http {
 
 namespace json = boost::json;
 
 namespace {
+
+// A Boost.JSON parse handler that builds the document as json::parser does,
+// and also notes what that parser forgets: a key repeated in one object, the
+// exact text of each number that is a direct member of the top-level object,
+// and the top-level members holding text that is not UTF-8.
+class strict_handler {
+public:
+    static constexpr std::size_t max_object_size = json::object::max_size();
+    static constexpr std::size_t max_array_size = json::array::max_size();
+    static constexpr std::size_t max_key_size = json::string::max_size();
+    static constexpr std::size_t max_string_size = json::string::max_size();
+
+    json::value_stack st;
+    std::optional<std::string> duplicate;       // the first repeated key
+    std::map<std::string, std::string> numbers; // top-level member -> number text
+    std::set<std::string> not_utf8;             // top-level members with bad text
+    bool bad_key = false;                       // a key that is not UTF-8
+
+    bool on_document_begin(json::error_code&) { return true; }
+    bool on_document_end(json::error_code&) { return true; }
+    bool on_object_begin(json::error_code&) {
+        ++depth_;
+        keys_.emplace_back();
+        return true;
+    }
+    bool on_object_end(std::size_t n, json::error_code&) {
+        --depth_;
+        keys_.pop_back();
+        st.push_object(n);
+        return true;
+    }
+    bool on_array_begin(json::error_code&) {
+        ++depth_;
+        return true;
+    }
+    bool on_array_end(std::size_t n, json::error_code&) {
+        --depth_;
+        st.push_array(n);
+        return true;
+    }
+    bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+        text_.append(s.data(), s.size());
+        st.push_chars(s);
+        return true;
+    }
+    bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+        text_.append(s.data(), s.size());
+        st.push_key(s);
+        if (!core::utf8_length(text_)) {
+            bad_key = true;
+            ec = json::error::syntax;
+            return false;
+        }
+        if (!keys_.back().insert(text_).second && !duplicate) duplicate = text_;
+        if (depth_ == 1) member_ = text_;
+        text_.clear();
+        return true;
+    }
+    bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+        text_.append(s.data(), s.size());
+        st.push_chars(s);
+        return true;
+    }
+    bool on_string(json::string_view s, std::size_t, json::error_code&) {
+        text_.append(s.data(), s.size());
+        st.push_string(s);
+        if (depth_ >= 1 && !core::utf8_length(text_)) not_utf8.insert(member_);
+        text_.clear();
+        return true;
+    }
+    bool on_number_part(json::string_view s, json::error_code&) {
+        text_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, json::string_view s, json::error_code&) {
+        number_done(s);
+        st.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, json::string_view s, json::error_code&) {
+        number_done(s);
+        st.push_uint64(u);
+        return true;
+    }
+    bool on_double(double d, json::string_view s, json::error_code&) {
+        number_done(s);
+        st.push_double(d);
+        return true;
+    }
+    bool on_bool(bool b, json::error_code&) {
+        st.push_bool(b);
+        return true;
+    }
+    bool on_null(json::error_code&) {
+        st.push_null();
+        return true;
+    }
+    bool on_comment_part(json::string_view, json::error_code&) { return true; }
+    bool on_comment(json::string_view, json::error_code&) { return true; }
+
+private:
+    void number_done(json::string_view last) {
+        text_.append(last.data(), last.size());
+        if (depth_ == 1 && keys_.size() == 1) numbers[member_] = text_;
+        text_.clear();
+    }
+
+    std::size_t depth_ = 0;
+    std::vector<std::unordered_set<std::string>> keys_; // of each open object
+    std::string member_;                                // the current top-level key
+    std::string text_;                                  // the key, string or number so far
+};
 
 bool matches(json::value const& v, field_kind kind) noexcept {
     switch (kind) {
@@ -19,6 +141,10 @@ bool matches(json::value const& v, field_kind kind) noexcept {
         return v.is_int64() || v.is_uint64();
     case field_kind::string_or_null:
         return v.is_string() || v.is_null();
+    case field_kind::decimal:
+        return v.is_string() || v.is_number();
+    case field_kind::any:
+        return true;
     }
     return false;
 }
@@ -35,6 +161,10 @@ std::string_view describe_kind(field_kind kind) noexcept {
         return "must be an integer";
     case field_kind::string_or_null:
         return "must be a string or null";
+    case field_kind::decimal:
+        return "must be a decimal number or a string holding one";
+    case field_kind::any:
+        break;
     }
     return "has the wrong type";
 }
@@ -48,19 +178,35 @@ parse_body(std::string_view body, std::span<field_spec const> schema, json_limit
                           {}};
     json::parse_options options;
     options.max_depth = limits.max_depth;
-    boost::system::error_code ec;
-    auto value = json::parse(body, ec, {}, options);
+    // Text is checked member by member below, so that a bad name is a 422
+    // naming its field rather than a malformed body.
+    options.allow_invalid_utf8 = true;
+    json::basic_parser<strict_handler> parser(options);
+    parser.handler().st.reset(); // as json::parser does before building a value
+    json::error_code ec;
+    auto const used = parser.write_some(false, body.data(), body.size(), ec);
+    if (!ec && used < body.size()) ec = json::error::extra_data;
+    auto& handler = parser.handler();
     if (ec) {
         if (body.empty())
             return body_error{status::bad_request, "the request needs a JSON object body", {}};
+        if (handler.bad_key)
+            return body_error{status::bad_request, "malformed JSON: a key is not UTF-8 text", {}};
         return body_error{status::bad_request, "malformed JSON: " + ec.message(), {}};
     }
+    auto value = handler.st.release();
     if (!value.is_object())
         return body_error{status::bad_request, "the request body must be a JSON object", {}};
     auto& object = value.get_object();
+    // Two parsers reading one body could each pick a different copy of a
+    // repeated key; refusing the body leaves nothing to pick.
+    if (handler.duplicate)
+        return body_error{status::unprocessable_entity,
+                          "the request body names a field twice",
+                          {{*handler.duplicate, "appears more than once"}}};
 
     std::vector<field_error> errors;
-    for (auto const& member : object) {
+    for (auto& member : object) {
         auto const key = std::string_view(member.key());
         auto spec = std::find_if(schema.begin(), schema.end(),
                                  [&](field_spec const& f) { return f.name == key; });
@@ -68,6 +214,10 @@ parse_body(std::string_view body, std::span<field_spec const> schema, json_limit
             errors.push_back({std::string(key), "unknown field"});
         else if (!matches(member.value(), spec->kind))
             errors.push_back({std::string(key), std::string(describe_kind(spec->kind))});
+        else if (handler.not_utf8.contains(std::string(key)))
+            errors.push_back({std::string(key), "must be UTF-8 text"});
+        else if (spec->kind == field_kind::decimal && member.value().is_number())
+            member.value() = json::string(handler.numbers.at(std::string(key)));
     }
     for (auto const& spec : schema)
         if (spec.required && !object.contains(spec.name))

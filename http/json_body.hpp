@@ -3,9 +3,13 @@
 //
 // Invariants: a body that is not JSON, or JSON but not an object, is 400;
 // an object with a field the schema does not name, a field of the wrong
-// type, or without a required field is 422 with one `errors` entry per such
-// field, naming it. A body that passes holds only schema fields, each of the
-// schema's type, so a handler may use `as_string()` and friends unchecked.
+// type, with text that is not UTF-8, or without a required field is 422 with
+// one `errors` entry per such field, naming it. An object (at any depth) that
+// names one key twice is 422 naming the key: no reader of the body can pick a
+// different copy than another. A body that passes holds only schema fields,
+// each of the schema's type, so a handler may use `as_string()` and friends
+// unchecked; a `decimal` field is always a string by then, a number given
+// for it handed over as its exact text (no binary floating point).
 //
 // Thread-safety: stateless functions.
 #pragma once
@@ -28,6 +32,8 @@ enum class field_kind {
     boolean,        // true or false
     integer,        // a JSON integer (no fraction, no exponent)
     string_or_null, // a JSON string, or null to clear the field
+    decimal,        // a JSON number or a string; either way the handler gets the text
+    any,            // any JSON value: the handler checks it and names what is wrong
 };
 
 struct field_spec {
@@ -54,7 +60,8 @@ struct body_error {
 
 // Parses `body` as one JSON object within `limits` and checks it against
 // `schema`. Returns the object, or a 400 (malformed JSON, not an object, too
-// deep), 413 (over max_size) or 422 (schema violations, each field named).
+// deep, a key that is not UTF-8), 413 (over max_size) or 422 (a repeated
+// key; schema violations, each field named).
 std::variant<boost::json::object, body_error> parse_body(std::string_view body,
                                                          std::span<field_spec const> schema,
                                                          json_limits const& limits = {});

@@ -4,6 +4,8 @@
 #include "daemon/api/accounts.hpp"
 
 #include "core/email_address.hpp"
+#include "daemon/api/account_rules.hpp"
+#include "daemon/api/responses.hpp"
 #include "daemon/log.hpp"
 #include "daemon/notify/notice.hpp"
 #include "storage/outbox_store.hpp"
@@ -20,7 +22,7 @@ using http::field_spec;
 using http::incoming;
 using http::responder;
 using http::status;
-using services_ptr = std::shared_ptr<account_services>;
+using services_ptr = std::shared_ptr<api_context>;
 
 namespace {
 
@@ -87,8 +89,8 @@ users::refresh_token_record new_refresh_record(std::int64_t user, std::string co
     return r;
 }
 
-http::response token_pair(account_services const& s, user_entry const& user,
-                          std::string const& refresh, unsigned version) {
+http::response token_pair(api_context const& s, user_entry const& user, std::string const& refresh,
+                          unsigned version) {
     json::object body;
     body["access"] = s.auth().issue(user.id, user.role, now_seconds());
     body["refresh"] = refresh;
@@ -507,7 +509,7 @@ http::handler bind(services_ptr const& s, handler_fn fn) {
 
 } // namespace
 
-void add_account_routes(http::router& r, std::shared_ptr<account_services> const& services) {
+void add_account_routes(http::router& r, std::shared_ptr<api_context> const& services) {
     using http::verb;
     r.add(verb::post, "/api/auth/register", bind(services, on_register));
     r.add(verb::post, "/api/auth/login", bind(services, on_login));

@@ -20,7 +20,7 @@
 //   (attempt_limits).
 #pragma once
 
-#include "daemon/api/account_services.hpp"
+#include "daemon/api/api_context.hpp"
 #include "http/router.hpp"
 
 #include <memory>
@@ -29,6 +29,6 @@ namespace kryptod::daemon::api {
 
 // Adds POST /api/auth/{register, login, refresh, logout, verify-email,
 // password-reset, password-reset/confirm} and GET/PATCH /api/auth/me.
-void add_account_routes(http::router& r, std::shared_ptr<account_services> const& services);
+void add_account_routes(http::router& r, std::shared_ptr<api_context> const& services);
 
 } // namespace kryptod::daemon::api

@@ -110,4 +110,14 @@ alert_page_cache_stats alert_page_cache::stats() const {
     return s;
 }
 
+void follow_alert_writes(storage::writer& writer, std::shared_ptr<alert_page_cache> pages) {
+    writer.on_alerts_changed([pages = std::move(pages)](storage::writer::alert_change phase,
+                                                        std::span<std::int64_t const> owners) {
+        if (phase == storage::writer::alert_change::committing)
+            pages->begin_change(owners);
+        else
+            pages->end_change(owners);
+    });
+}
+
 } // namespace kryptod::daemon::api

@@ -21,6 +21,8 @@
 // Thread-safety: every member may be called from any thread.
 #pragma once
 
+#include "storage/writer.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -118,5 +120,12 @@ private:
     std::unordered_map<user_id, std::uint32_t> changing_;
     alert_page_cache_stats counters_;
 };
+
+// Makes `writer`'s alert changes reach `pages` (begin_change() just before
+// each COMMIT that touches alerts, end_change() after it), which is what
+// keeps the cached pages exact. Call once, before the writer runs its first
+// job that changes alerts; the writer holds `pages` from then on, so the
+// cache lives as long as the writer may report to it.
+void follow_alert_writes(storage::writer& writer, std::shared_ptr<alert_page_cache> pages);
 
 } // namespace kryptod::daemon::api

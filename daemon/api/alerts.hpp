@@ -1,23 +1,34 @@
-// The alert and market endpoints of SPEC §2–3: alerts CRUD with status and
-// symbol filters and pagination, each alert's event history, the coin list
-// with last prices, the stored price history, and the admin coin list.
+// daemon/api: the REST API of SPEC §2–3, one route table per resource, all
+// sharing one api_context that the service builds:
+//   alerts.cpp      the alert routes (this header): CRUD and event history
+//   alert_body.cpp  create and PATCH bodies, parsed with http::parse_body
+//   alert_json.cpp  the one serialiser of an alert, for answers and pages
+//   market.cpp      coins with last price and 24 h change, price history
+//   accounts.cpp, users.cpp  registration, login, tokens, admin users
+//   api_context, responses, list_query, account_rules  what handlers share
 //
-// Invariants kept by the handlers:
-// - a create or change is answered only after its write committed, and takes
-//   effect in the in-memory index in the same io_context turn, so a tick
-//   right after the answer sees it;
+// Invariants kept by every handler:
+// - a handler parses and checks on the io_context thread, reads on the
+//   worker pool, writes through the storage writer, and ends in exactly one
+//   call of its responder;
+// - a change is answered only after its write committed, and takes effect in
+//   the in-memory index in the same io_context turn, so a tick right after
+//   the answer sees it;
 // - another user's alert is answered exactly like a missing one (404);
-// - fields a client must not set (id, owner, status on create, counters,
-//   times) are refused as unknown fields (422 naming them);
+// - a body field or query parameter the request does not take is refused,
+//   named (422), never ignored: that covers fields a client must not set
+//   (id, owner, status on create, counters, times) and repeated JSON keys;
 // - the per-user limit of active alerts is checked inside the write that
-//   creates or re-arms, so concurrent requests cannot pass it together.
+//   creates or re-arms, so concurrent requests cannot pass it together;
+// - GET /api/alerts is answered from the alert page cache whenever the
+//   user's alerts did not change since the page was read (alert_page_cache).
 //
 // Thread-safety: handlers start on the io_context thread (which owns the
 // engine); reads run on the worker pool, writes on the storage writer.
 #pragma once
 
+#include "daemon/api/api_context.hpp"
 #include "daemon/live_alerts.hpp"
-#include "daemon/api/account_services.hpp"
 #include "http/router.hpp"
 
 #include <memory>
@@ -26,16 +37,11 @@ namespace kryptod::daemon::api {
 
 struct alert_api_settings {
     std::size_t max_active_per_user = 1000;
-    // Called on the io_context thread after the coin list changed (the feed
-    // follows it). May be empty.
-    std::function<void()> on_coins_changed;
 };
 
 // Adds /api/alerts (and the original paths /api/alerts/create/ and
-// /api/alerts/delete/{id}/), /api/alerts/{id}, /api/alerts/{id}/events,
-// GET /api/coins, POST /api/coins, DELETE /api/coins/{symbol} and
-// GET /api/prices.
-void add_alert_routes(http::router& r, std::shared_ptr<account_services> const& services,
+// /api/alerts/delete/{id}/), /api/alerts/{id} and /api/alerts/{id}/events.
+void add_alert_routes(http::router& r, std::shared_ptr<api_context> const& context,
                       live_alerts& engine, alert_api_settings settings);
 
 } // namespace kryptod::daemon::api

@@ -2,7 +2,8 @@
 #include "daemon/api/user_add.hpp"
 
 #include "core/email_address.hpp"
-#include "daemon/api/account_services.hpp"
+#include "daemon/api/account_rules.hpp"
+#include "daemon/api/api_context.hpp"
 #include "storage/database.hpp"
 #include "storage/result.hpp"
 #include "storage/user_store.hpp"

@@ -2,6 +2,8 @@
 #include "daemon/api/users.hpp"
 
 #include "core/email_address.hpp"
+#include "daemon/api/account_rules.hpp"
+#include "daemon/api/responses.hpp"
 #include "storage/user_store.hpp"
 
 #include <boost/url/parse.hpp>
@@ -17,7 +19,7 @@ using http::field_spec;
 using http::incoming;
 using http::responder;
 using http::status;
-using services_ptr = std::shared_ptr<account_services>;
+using services_ptr = std::shared_ptr<api_context>;
 
 namespace {
 
@@ -35,7 +37,7 @@ bool valid_role(std::string_view role) noexcept {
 
 // The caller when it is an admin; otherwise answers 401 or 403 and returns
 // std::nullopt.
-std::optional<principal> require_admin(account_services const& s, incoming const& in,
+std::optional<principal> require_admin(api_context const& s, incoming const& in,
                                        responder const& respond) {
     auto caller = s.auth().authenticate(in.req);
     if (auto* refused = std::get_if<http::response>(&caller)) {
@@ -199,7 +201,7 @@ http::handler bind(services_ptr const& s, handler_fn fn) {
 
 } // namespace
 
-void add_user_routes(http::router& r, std::shared_ptr<account_services> const& services) {
+void add_user_routes(http::router& r, std::shared_ptr<api_context> const& services) {
     r.add(http::verb::get, "/api/users", bind(services, on_list));
     r.add(http::verb::post, "/api/users", bind(services, on_create));
     r.add(http::verb::patch, "/api/users/{id}", bind(services, on_patch));

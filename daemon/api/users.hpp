@@ -7,7 +7,7 @@
 // theirs is refused from the next request on.
 #pragma once
 
-#include "daemon/api/account_services.hpp"
+#include "daemon/api/api_context.hpp"
 #include "http/router.hpp"
 
 #include <memory>
@@ -15,6 +15,6 @@
 namespace kryptod::daemon::api {
 
 // Adds GET /api/users, POST /api/users and PATCH /api/users/{id}.
-void add_user_routes(http::router& r, std::shared_ptr<account_services> const& services);
+void add_user_routes(http::router& r, std::shared_ptr<api_context> const& services);
 
 } // namespace kryptod::daemon::api

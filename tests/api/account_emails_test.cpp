@@ -4,7 +4,7 @@
 // token an email carries never reaches the database files, where only its
 // hash is.
 #include "account_server.hpp"
-#include "daemon/api/account_services.hpp"
+#include "daemon/api/api_context.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -17,7 +17,7 @@ namespace {
 
 constexpr char const* password = "correct horse battery";
 
-kryptod::daemon::api::account_settings per_day(std::uint32_t n) {
+kryptod::daemon::api::api_settings per_day(std::uint32_t n) {
     auto s = test_settings();
     s.account_emails_per_day = n;
     return s;

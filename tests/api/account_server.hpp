@@ -31,12 +31,22 @@ namespace kryptod::test {
 using test_support::make_temp_dir;
 using test_support::temp_dir;
 
-inline daemon::api::account_settings test_settings() {
-    daemon::api::account_settings s;
+inline daemon::api::api_settings test_settings() {
+    daemon::api::api_settings s;
     s.cost = http::password_cost::minimal();
     s.rate_limit = 1000;
     s.worker_threads = 2;
     return s;
+}
+
+// An api_context as the service builds it: its alert page cache follows
+// the writer's changes.
+inline std::shared_ptr<daemon::api::api_context>
+make_context(storage::writer& writer, std::filesystem::path const& db, std::string const& secret,
+             daemon::api::api_settings settings = test_settings()) {
+    auto pages = std::make_shared<daemon::api::alert_page_cache>();
+    daemon::api::follow_alert_writes(writer, pages);
+    return std::make_shared<daemon::api::api_context>(writer, db, secret, settings, pages);
 }
 
 struct account_server {
@@ -45,17 +55,16 @@ struct account_server {
     std::string secret = std::string(32, 'a') + std::string(32, 'b');
     boost::asio::io_context ioc;
     std::unique_ptr<storage::writer> writer;
-    std::shared_ptr<daemon::api::account_services> services;
+    std::shared_ptr<daemon::api::api_context> services;
     std::shared_ptr<http::listener> server;
     std::thread thread;
     unsigned short port = 0;
 
-    explicit account_server(daemon::api::account_settings settings = test_settings()) {
+    explicit account_server(daemon::api::api_settings settings = test_settings()) {
         writer = std::make_unique<storage::writer>(
             storage::open_database(db_path),
             [this](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
-        services =
-            std::make_shared<daemon::api::account_services>(*writer, db_path, secret, settings);
+        services = make_context(*writer, db_path, secret, settings);
         http::router r;
         daemon::api::add_account_routes(r, services);
         daemon::api::add_user_routes(r, services);

@@ -3,8 +3,9 @@
 // pagination, two users kept apart, mass assignment and bad prices refused,
 // the original paths, coins and price history, and a tick firing an alert.
 #include "account_server.hpp"
-#include "daemon/live_alerts.hpp"
 #include "daemon/api/alerts.hpp"
+#include "daemon/api/market.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/sample_store.hpp"
@@ -25,7 +26,7 @@ struct alert_server {
     std::filesystem::path db_path = dir / "kryptod.db";
     boost::asio::io_context ioc;
     std::unique_ptr<storage::writer> writer;
-    std::shared_ptr<daemon::api::account_services> services;
+    std::shared_ptr<daemon::api::api_context> services;
     std::unique_ptr<daemon::live_alerts> engine;
     std::shared_ptr<http::listener> server;
     std::thread thread;
@@ -59,8 +60,7 @@ struct alert_server {
         writer = std::make_unique<storage::writer>(
             storage::open_database(db_path),
             [this](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
-        services = std::make_shared<daemon::api::account_services>(
-            *writer, db_path, std::string(64, 'k'), test_settings());
+        services = make_context(*writer, db_path, std::string(64, 'k'));
         engine = std::make_unique<daemon::live_alerts>(ioc, *writer);
         {
             auto reader = storage::open_reader(db_path);
@@ -68,7 +68,8 @@ struct alert_server {
         }
         http::router r;
         daemon::api::add_account_routes(r, services);
-        daemon::api::add_alert_routes(r, services, *engine, {max_active, {}});
+        daemon::api::add_alert_routes(r, services, *engine, {max_active});
+        daemon::api::add_market_routes(r, services, *engine, {});
         server = std::make_shared<http::listener>(
             ioc, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0},
             http::server_limits{}, std::move(r));
@@ -569,6 +570,113 @@ BOOST_AUTO_TEST_CASE(price_history_pages_and_filters) {
     BOOST_TEST(problem_fields(get("?date=2024-13-01")) == std::vector<std::string>{"date"});
     BOOST_TEST(problem_fields(get("?from=yesterday")) == std::vector<std::string>{"from"});
     BOOST_TEST(problem_fields(get("?limit=1001")) == std::vector<std::string>{"limit"});
+}
+
+// Two readers of one body could each take a different copy of a repeated
+// key (once the price parser took the first, the rest the last): a body
+// naming a key twice is refused, the key named, nothing created or changed.
+BOOST_AUTO_TEST_CASE(a_repeated_key_is_refused_naming_it) {
+    alert_server s;
+    auto c = s.client();
+    auto refused = [&](bhttp::verb method, std::string const& path, std::string const& body,
+                       std::string const& token, std::string const& field) {
+        auto res = c.call(method, path, body, token);
+        BOOST_TEST(is_problem(res, 422), body << " -> " << res.body());
+        BOOST_TEST(problem_fields(res) == std::vector<std::string>{field},
+                   body << " -> " << res.body());
+    };
+    refused(bhttp::verb::post, "/api/alerts",
+            R"({"symbol":"BTCUSDT","target_price":"70000","direction":"above","target_price":1})",
+            s.alice, "target_price");
+    refused(bhttp::verb::post, "/api/alerts",
+            R"({"symbol":"BTCUSDT","target_price":1,"target_price":1,"direction":"above"})",
+            s.alice, "target_price");
+    refused(bhttp::verb::post, "/api/alerts/create/",
+            R"({"symbol":"BTCUSDT","price":"70000","direction":"above","price":"1"})", s.alice,
+            "price");
+    refused(bhttp::verb::post, "/api/alerts",
+            R"({"symbol":"BTCUSDT","target_price":"1","direction":"above","x":{"a":1,"a":2}})",
+            s.alice, "a");
+    BOOST_TEST(
+        json_of(c.call(bhttp::verb::get, "/api/alerts", {}, s.alice)).at("total").as_int64() == 0);
+
+    auto made = create(c, s.alice,
+                       {{"symbol", "BTCUSDT"}, {"target_price", "70000"}, {"direction", "above"}});
+    refused(bhttp::verb::patch, id_path(made), R"({"status":"disabled","status":"active"})",
+            s.alice, "status");
+    BOOST_TEST(json_of(c.call(bhttp::verb::get, id_path(made), {}, s.alice)) == made);
+    // Every JSON body goes through the same parser.
+    refused(bhttp::verb::post, "/api/auth/login",
+            R"({"email":"alice@example.com","password":"x","password":"correct horse battery"})",
+            "", "password");
+}
+
+// SPEC §2 counts a name's length in characters: 200 emoji are a valid name,
+// 201 are not, and a name that is not UTF-8 text is refused.
+BOOST_AUTO_TEST_CASE(a_name_is_counted_in_characters) {
+    alert_server s;
+    auto c = s.client();
+    auto with_name = [](std::string const& json_name) {
+        return R"({"symbol":"BTCUSDT","target_price":"70000","direction":"above","name":)" +
+               json_name + "}";
+    };
+    std::string rockets;
+    for (int i = 0; i < 200; ++i)
+        rockets += "\xF0\x9F\x9A\x80";
+    auto res = c.call(bhttp::verb::post, "/api/alerts", with_name('"' + rockets + '"'), s.alice);
+    BOOST_TEST_REQUIRE(res.result_int() == 201, res.body());
+    auto const made = json_of(res);
+    BOOST_TEST(made.at("name").as_string() == rockets);
+    BOOST_TEST(json_of(c.call(bhttp::verb::get, id_path(made), {}, s.alice)) == made);
+    std::string accents;
+    for (int i = 0; i < 200; ++i)
+        accents += "\xC3\xA9";
+    BOOST_TEST(c.call(bhttp::verb::post, "/api/alerts", with_name('"' + accents + '"'), s.alice)
+                   .result_int() == 201);
+
+    auto refused = [&](bhttp::verb method, std::string const& path, std::string const& body) {
+        auto r = c.call(method, path, body, s.alice);
+        BOOST_TEST(is_problem(r, 422), r.body());
+        BOOST_TEST(problem_fields(r) == std::vector<std::string>{"name"}, r.body());
+    };
+    refused(bhttp::verb::post, "/api/alerts", with_name("\"\xF0\x9F\x9A\x80" + rockets + '"'));
+    refused(bhttp::verb::post, "/api/alerts", with_name("\"bad \xC3( text\""));
+    refused(bhttp::verb::post, "/api/alerts", with_name("\"\xED\xA0\x80\"")); // a surrogate
+    // An escaped lone surrogate cannot be decoded at all: malformed JSON.
+    BOOST_TEST(is_problem(
+        c.call(bhttp::verb::post, "/api/alerts", with_name(R"("lone \ud800 half")"), s.alice),
+        400));
+    refused(bhttp::verb::patch, id_path(made), R"({"name":")" + rockets + "!\"}");
+    BOOST_TEST(json_of(c.call(bhttp::verb::get, id_path(made), {}, s.alice)) == made);
+}
+
+// A misspelt filter must not answer an unfiltered list.
+BOOST_AUTO_TEST_CASE(unknown_query_parameters_are_422_naming_them) {
+    alert_server s;
+    auto c = s.client();
+    auto made = create(c, s.alice,
+                       {{"symbol", "BTCUSDT"}, {"target_price", "70000"}, {"direction", "above"}});
+    auto names = [&](std::string const& target, std::string const& token) {
+        auto res = c.call(bhttp::verb::get, target, {}, token);
+        BOOST_TEST(is_problem(res, 422), target << " -> " << res.body());
+        return problem_fields(res);
+    };
+    using fields = std::vector<std::string>;
+    BOOST_TEST(names("/api/alerts?stauts=active", s.alice) == fields{"stauts"});
+    BOOST_TEST(names("/api/alerts?limit=5&sort=asc&page=2", s.alice) == (fields{"sort", "page"}));
+    BOOST_TEST(names("/api/alerts?limit=0&x=1", s.alice) == (fields{"x", "limit"}));
+    BOOST_TEST(names("/api/alerts?%FF%FE=1", s.alice) == fields{"%FF%FE"});
+    BOOST_TEST(names(id_path(made) + "/events?type=armed", s.alice) == fields{"type"});
+    BOOST_TEST(names("/api/prices?sym=ETHUSDT", "") == fields{"sym"});
+    // What the lists take still works, a trailing '&' included.
+    for (auto target :
+         {"/api/alerts?limit=5&", "/api/alerts?status=active&symbol=BTCUSDT&offset=0"})
+        BOOST_TEST(c.call(bhttp::verb::get, target, {}, s.alice).result_int() == 200, target);
+    BOOST_TEST(c.call(bhttp::verb::get, id_path(made) + "/events?limit=1&offset=0", {}, s.alice)
+                   .result_int() == 200);
+    BOOST_TEST(c.call(bhttp::verb::get, "/api/prices?symbol=BTCUSDT&date=2024-08-09&from="
+                                        "2024-08-09T00:00:00Z&to=2024-08-10T00:00:00Z&limit=2")
+                   .result_int() == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,9 +9,10 @@
 #include "../daemon/daemon_process.hpp"
 #include "../daemon/piped_process.hpp"
 #include "account_server.hpp"
-#include "daemon/live_alerts.hpp"
 #include "daemon/api/alerts.hpp"
+#include "daemon/api/market.hpp"
 #include "daemon/api/openapi.hpp"
+#include "daemon/live_alerts.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/sample_store.hpp"
 
@@ -203,8 +204,7 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
     boost::asio::io_context ioc;
     storage::writer writer(storage::open_database(dir / "kryptod.db"),
                            [&](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
-    auto services = std::make_shared<daemon::api::account_services>(
-        writer, dir / "kryptod.db", std::string(64, 'k'), test_settings());
+    auto services = make_context(writer, dir / "kryptod.db", std::string(64, 'k'));
     daemon::live_alerts engine(ioc, writer);
     http::router r;
     std::vector<operation> const operations_only = {
@@ -217,6 +217,7 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
     daemon::api::add_account_routes(r, services);
     daemon::api::add_user_routes(r, services);
     daemon::api::add_alert_routes(r, services, engine, {});
+    daemon::api::add_market_routes(r, services, engine, {});
     daemon::api::add_openapi_route(r);
 
     auto const routes = r.routes();

@@ -5,7 +5,7 @@
 // on it (daemon/api/attempt_limits.hpp). Clients on 127.0.0.2, ... stand
 // for other addresses.
 #include "account_server.hpp"
-#include "daemon/api/account_services.hpp"
+#include "daemon/api/api_context.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +14,7 @@ namespace json = boost::json;
 
 namespace {
 
-kryptod::daemon::api::account_settings limited(std::uint32_t per_minute) {
+kryptod::daemon::api::api_settings limited(std::uint32_t per_minute) {
     auto s = test_settings();
     s.rate_limit = per_minute;
     return s;

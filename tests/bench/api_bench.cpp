@@ -19,10 +19,11 @@
 // with the cache off, for reference.
 // KRYPTOD_BENCH_SECONDS sets the length of each measured run (default 10).
 #include "core/price.hpp"
-#include "daemon/live_alerts.hpp"
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/alerts.hpp"
+#include "daemon/api/market.hpp"
 #include "daemon/api/users.hpp"
+#include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
 #include "http/listener.hpp"
 #include "http/password.hpp"
@@ -196,7 +197,7 @@ struct server {
     seeded users;
     std::unique_ptr<storage::writer> writer;
     std::unique_ptr<kryptod::daemon::live_alerts> engine;
-    std::shared_ptr<api::account_services> services;
+    std::shared_ptr<api::api_context> services;
     std::shared_ptr<kryptod::http::listener> listener;
     std::thread thread;
     int log_fd = -1;
@@ -220,14 +221,18 @@ struct server {
             engine->load(reader);
         }
         engine->start();
-        api::account_settings settings; // the daemon's defaults
+        api::api_settings settings; // the daemon's defaults
         settings.rate_limit = 1'000'000;
-        services =
-            std::make_shared<api::account_services>(*writer, path, std::string(64, 'k'), settings);
+        // As the service wires it: the page cache follows the writer.
+        auto alert_pages = std::make_shared<api::alert_page_cache>();
+        api::follow_alert_writes(*writer, alert_pages);
+        services = std::make_shared<api::api_context>(*writer, path, std::string(64, 'k'), settings,
+                                                      alert_pages);
         kryptod::http::router r;
         api::add_account_routes(r, services);
         api::add_user_routes(r, services);
         api::add_alert_routes(r, services, *engine, {});
+        api::add_market_routes(r, services, *engine, {});
         // A route that does nothing, to tell the listener's own cost from
         // the alert code's in the figures.
         r.add(bhttp::verb::get, "/bench/baseline",

@@ -65,7 +65,7 @@ struct server {
     std::filesystem::path dir;
     asio::io_context ioc{1};
     std::unique_ptr<kryptod::storage::writer> writer;
-    std::shared_ptr<api::account_services> services;
+    std::shared_ptr<api::api_context> services;
     std::shared_ptr<kryptod::http::listener> listener;
     std::thread thread;
     unsigned short port = 0;
@@ -76,10 +76,10 @@ struct server {
         writer = std::make_unique<kryptod::storage::writer>(
             kryptod::storage::open_database(path),
             [this](std::function<void()> f) { asio::post(ioc, std::move(f)); });
-        api::account_settings settings; // the daemon's argon2id cost
+        api::api_settings settings; // the daemon's argon2id cost
         settings.rate_limit = 1'000'000;
-        services =
-            std::make_shared<api::account_services>(*writer, path, std::string(64, 'k'), settings);
+        services = std::make_shared<api::api_context>(*writer, path, std::string(64, 'k'), settings,
+                                                      std::make_shared<api::alert_page_cache>());
         kryptod::http::router r;
         api::add_account_routes(r, services);
         api::add_user_routes(r, services);

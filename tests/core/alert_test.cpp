@@ -86,6 +86,15 @@ BOOST_FIXTURE_TEST_CASE(validates_user_fields, fresh_alert) {
     BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::name));
     bad.name = std::string(200, 'x');
     BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::none));
+    // Characters, not bytes: 200 four-byte emoji fit, 201 do not.
+    bad.name.clear();
+    for (int i = 0; i < 200; ++i)
+        bad.name += "\xF0\x9F\x9A\x80";
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::none));
+    bad.name += "!";
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::name));
+    bad.name = "not \xC3( UTF-8";
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::name));
     bad = a;
     bad.cooldown_seconds = 59;
     BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::cooldown_seconds));

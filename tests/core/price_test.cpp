@@ -190,4 +190,27 @@ BOOST_AUTO_TEST_CASE(parses_recorded_binance_trade_prices) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(percent_change_is_exact_to_two_decimals_truncated) {
+    using kryptod::core::percent_change;
+    auto p = [](char const* text) { return price_t::parse(text).value; };
+    BOOST_TEST(percent_change(p("60010.5"), p("60000")).value() == "0.01");
+    BOOST_TEST(percent_change(p("61500"), p("60000")).value() == "2.50");
+    BOOST_TEST(percent_change(p("60000"), p("60000")).value() == "0.00");
+    BOOST_TEST(percent_change(p("59990"), p("60000")).value() == "-0.01");
+    BOOST_TEST(percent_change(p("59999"), p("60000")).value() == "0.00"); // -0.0016 truncates
+    BOOST_TEST(percent_change(p("57000"), p("60000")).value() == "-5.00");
+    BOOST_TEST(percent_change(p("0"), p("60000")).value() == "-100.00");
+    BOOST_TEST(percent_change(p("3"), p("1")).value() == "200.00");
+    BOOST_TEST(percent_change(p("1"), p("3")).value() == "-66.66");
+    // 1/3 of a percent, where binary floating point would print 0.33 or 0.34
+    BOOST_TEST(percent_change(p("300.01"), p("300")).value() == "0.00");
+    BOOST_TEST(percent_change(p("301"), p("300")).value() == "0.33");
+    // the extremes: the quotient exceeds 64 bits and stays exact
+    BOOST_TEST(percent_change(price_t::from_units(INT64_MAX), price_t::from_units(1)).value() ==
+               "922337203685477580600.00");
+    BOOST_TEST(percent_change(price_t::from_units(1), price_t::from_units(INT64_MAX)).value() ==
+               "-99.99");
+    BOOST_TEST(!percent_change(p("1"), p("0")));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

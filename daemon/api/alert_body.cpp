@@ -1,0 +1,187 @@
+// Alert bodies: http::parse_body checks the JSON, the field names and the
+// types it knows; the rules of each field's value are checked here.
+#include "daemon/api/alert_body.hpp"
+
+#include "core/rfc3339.hpp"
+#include "core/symbol_table.hpp"
+
+#include <array>
+#include <span>
+
+namespace kryptod::daemon::api {
+
+namespace json = boost::json;
+using http::field_kind;
+
+namespace {
+
+// The fields each kind of body may hold. `any` fields carry their own
+// message when wrong, which names the values they take.
+constexpr std::array<http::field_spec, 8> create_fields{{
+    {"symbol", field_kind::string, true},
+    {"target_price", field_kind::decimal, true},
+    {"direction", field_kind::any},
+    {"name", field_kind::string_or_null},
+    {"repeat", field_kind::any},
+    {"cooldown_seconds", field_kind::any},
+    {"expires_at", field_kind::any},
+    {"channels", field_kind::any},
+}};
+constexpr std::array<http::field_spec, 9> compat_fields{{
+    {"symbol", field_kind::string, true},
+    {"target_price", field_kind::decimal},
+    {"price", field_kind::decimal},
+    {"direction", field_kind::any},
+    {"name", field_kind::string_or_null},
+    {"repeat", field_kind::any},
+    {"cooldown_seconds", field_kind::any},
+    {"expires_at", field_kind::any},
+    {"channels", field_kind::any},
+}};
+constexpr std::array<http::field_spec, 8> patch_fields{{
+    {"target_price", field_kind::decimal},
+    {"direction", field_kind::any},
+    {"name", field_kind::string_or_null},
+    {"repeat", field_kind::any},
+    {"cooldown_seconds", field_kind::any},
+    {"expires_at", field_kind::any},
+    {"channels", field_kind::any},
+    {"status", field_kind::any},
+}};
+
+std::span<http::field_spec const> fields_of(alert_body_kind kind) {
+    switch (kind) {
+    case alert_body_kind::create:
+        return create_fields;
+    case alert_body_kind::create_compat:
+        return compat_fields;
+    case alert_body_kind::patch:
+        break;
+    }
+    return patch_fields;
+}
+
+constexpr std::string_view channels_rule = "must be a non-empty array of \"email\" and \"webhook\"";
+
+std::optional<core::channel> channels_of(json::value const& value) {
+    if (!value.is_array() || value.as_array().empty()) return std::nullopt;
+    core::channel set{};
+    for (auto const& item : value.as_array()) {
+        auto ch = item.is_string() ? core::channel_from_string(item.as_string()) : std::nullopt;
+        if (!ch) return std::nullopt;
+        set = set | *ch;
+    }
+    return set;
+}
+
+// Reads one field into `c`; returns what is wrong with it, if anything.
+std::optional<std::string> read_field(std::string_view k, json::value const& value,
+                                      alert_changes& c) {
+    auto text = [&]() -> std::string_view {
+        return value.is_string() ? std::string_view(value.get_string()) : std::string_view();
+    };
+    if (k == "symbol") {
+        auto canonical = core::canonical_symbol(value.as_string());
+        if (!canonical) return "must be a coin symbol such as BTCUSDT";
+        c.symbol = *canonical;
+    } else if (k == "target_price" || k == "price") {
+        auto parsed = core::price::parse_positive(value.as_string());
+        if (!parsed)
+            return std::string("must be a positive price with at most 8 decimals: ") +
+                   std::string(core::describe(parsed.error));
+        c.target = parsed.value;
+    } else if (k == "direction") {
+        auto d = value.is_string() ? core::direction_from_string(text()) : std::nullopt;
+        if (!d) return "must be \"above\" or \"below\"";
+        c.side = *d;
+    } else if (k == "name") {
+        c.name = value.is_null() ? std::string() : std::string(value.as_string());
+    } else if (k == "repeat") {
+        auto r = value.is_string() ? core::repeat_mode_from_string(text()) : std::nullopt;
+        if (!r) return "must be \"once\" or \"every\"";
+        c.repeat = *r;
+    } else if (k == "cooldown_seconds") {
+        // Out-of-range values are core::validate()'s to refuse, with its message.
+        if (!value.is_int64() && !value.is_uint64()) return "must be an integer from 60 to 2592000";
+        c.cooldown = value.is_int64() ? value.as_int64() : -1;
+    } else if (k == "expires_at") {
+        if (value.is_null()) {
+            c.expires_at = std::optional<core::millis>{};
+        } else {
+            auto t = value.is_string() ? core::parse_rfc3339(text()) : std::nullopt;
+            if (!t) return "must be an RFC 3339 time or null";
+            c.expires_at = t;
+        }
+    } else if (k == "channels") {
+        auto set = channels_of(value);
+        if (!set) return std::string(channels_rule);
+        c.channels = *set;
+    } else if (k == "status") {
+        auto st = value.is_string() ? core::alert_status_from_string(text()) : std::nullopt;
+        if (!st || (*st != core::alert_status::active && *st != core::alert_status::disabled))
+            return "must be \"active\" or \"disabled\"";
+        c.status = *st;
+    }
+    return std::nullopt;
+}
+
+std::string field_name(core::alert_field_error e) {
+    switch (e) {
+    case core::alert_field_error::target_price:
+        return "target_price";
+    case core::alert_field_error::name:
+        return "name";
+    case core::alert_field_error::cooldown_seconds:
+        return "cooldown_seconds";
+    case core::alert_field_error::expires_at:
+        return "expires_at";
+    case core::alert_field_error::channels:
+        return "channels";
+    case core::alert_field_error::none:
+        break;
+    }
+    return "alert";
+}
+
+} // namespace
+
+std::variant<alert_changes, http::response> parse_alert_body(std::string_view body,
+                                                             alert_body_kind kind,
+                                                             http::json_limits const& limits,
+                                                             unsigned version) {
+    auto parsed = http::parse_body(body, fields_of(kind), limits);
+    if (auto* e = std::get_if<http::body_error>(&parsed)) return e->to_response(version);
+    auto const& obj = std::get<json::object>(parsed);
+    alert_changes c;
+    std::vector<http::field_error> errors;
+    for (auto const& [key, value] : obj)
+        if (auto wrong = read_field(key, value, c)) errors.push_back({std::string(key), *wrong});
+    if (kind == alert_body_kind::create_compat && !obj.contains("target_price") &&
+        !obj.contains("price"))
+        errors.push_back({"price", "is required"});
+    if (!errors.empty())
+        return http::problem(http::status::unprocessable_entity, "the alert is not valid", errors,
+                             version);
+    return c;
+}
+
+void apply(core::alert& a, alert_changes const& c) {
+    if (c.target) a.target = *c.target;
+    if (c.side) a.side = *c.side;
+    if (c.name) a.name = *c.name;
+    if (c.repeat) a.repeat = *c.repeat;
+    if (c.cooldown) a.cooldown_seconds = *c.cooldown;
+    if (c.expires_at) a.expires_at = *c.expires_at;
+    if (c.channels) a.channels = *c.channels;
+}
+
+http::response invalid_alert(std::string field, std::string message, unsigned version) {
+    return http::problem(http::status::unprocessable_entity, "the alert is not valid",
+                         {{std::move(field), std::move(message)}}, version);
+}
+
+http::response invalid_alert(core::alert_field_error e, unsigned version) {
+    return invalid_alert(field_name(e), std::string(core::describe(e)), version);
+}
+
+} // namespace kryptod::daemon::api
