@@ -180,7 +180,7 @@ bool service::impl::start_accounts() {
 }
 
 // The notification sender drains the outbox on its own thread; a fire's
-// commit wakes it at once.
+// commit, or an account email's, wakes it at once.
 bool service::impl::start_sender() {
     try {
         sender = std::make_unique<notify::outbox_sender>(cfg.storage.path, *writer,
@@ -192,6 +192,7 @@ bool service::impl::start_sender() {
         return false;
     }
     engine->on_committed([this](std::size_t) { sender->wake(); });
+    accounts->on_outbox_queued([this] { sender->wake(); });
     return true;
 }
 

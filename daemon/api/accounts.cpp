@@ -433,8 +433,11 @@ void send_reset_token(services_ptr const& s, std::string const& email) {
                                       expires_at);
             return true;
         },
-        [](storage::result<bool> r) {
-            if (!r) log::warning("password reset: the token was not stored: ", r.err().message);
+        [s](storage::result<bool> r) {
+            if (!r)
+                log::warning("password reset: the token was not stored: ", r.err().message);
+            else if (r.value())
+                s->outbox_queued();
         });
     if (!accepted)
         log::warning("password reset: the token was not stored: ", accepted.err().message);

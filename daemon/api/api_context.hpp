@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -77,6 +78,14 @@ public:
     alert_page_cache& alert_pages() noexcept { return *alert_pages_; }
     http::json_limits body_limits() const noexcept;
 
+    // Sets what to call once a write that queued account emails committed
+    // (the daemon wakes its outbox sender); set before the routes run.
+    void on_outbox_queued(std::function<void()> f) { outbox_queued_ = std::move(f); }
+    // Says that a committed write queued account emails. io_context thread.
+    void outbox_queued() const {
+        if (outbox_queued_) outbox_queued_();
+    }
+
     // The login, registration and reset attempt limits (attempt_limits.hpp).
     attempt_limits& limits() noexcept { return limits_; }
 
@@ -89,6 +98,7 @@ private:
     attempt_limits limits_;
     worker_pool workers_;
     std::shared_ptr<alert_page_cache> alert_pages_;
+    std::function<void()> outbox_queued_;
 };
 
 // Wall-clock time now, in kryptod's units, as the handlers read it.

@@ -55,6 +55,8 @@ user_created(std::shared_ptr<api_context> context, http::responder respond, unsi
             return respond(storage_failure(r.err(), version));
         }
         context->users().put(r.value());
+        // A registration queues its verification email in the same commit.
+        context->outbox_queued();
         respond(http::json_response(http::status::created, to_json(user_entry::from(r.value())),
                                     version));
     };
