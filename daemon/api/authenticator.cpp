@@ -1,6 +1,7 @@
 // Access-token authentication against the in-memory user directory.
 #include "daemon/api/authenticator.hpp"
 
+#include "daemon/clock.hpp"
 #include "http/password.hpp"
 
 #include <algorithm>
@@ -38,9 +39,7 @@ std::string_view trim(std::string_view s) noexcept {
 }
 
 std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return wall_clock_now() / 1000;
 }
 
 } // namespace

@@ -30,6 +30,7 @@
 // exchange's limit, kept whatever the backoff says.
 #include "daemon/feed/market_feed.hpp"
 
+#include "daemon/clock.hpp"
 #include "daemon/feed/exchange_text.hpp"
 #include "daemon/log.hpp"
 
@@ -47,9 +48,7 @@ namespace net = boost::asio;
 namespace {
 
 core::millis wall_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return wall_clock_now();
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 // idle and stale handling for little gain.
 #include "daemon/feed/rest_backfill.hpp"
 
+#include "daemon/clock.hpp"
 #include "daemon/feed/exchange_text.hpp"
 #include "daemon/log.hpp"
 
@@ -259,9 +260,7 @@ void rest_backfill::on_response(unsigned status, std::string const& error, std::
     std::chrono::milliseconds wait{0};
     if (used_weight_ > weight_limit_per_minute - weight_headroom) {
         // Hold the next request until the weight window turns.
-        auto const now = std::chrono::system_clock::now().time_since_epoch();
-        auto const into =
-            std::chrono::duration_cast<std::chrono::milliseconds>(now) % std::chrono::minutes(1);
+        auto const into = std::chrono::milliseconds(wall_clock_now()) % std::chrono::minutes(1);
         wait = std::chrono::minutes(1) - into;
         log::warning("binance rest: request weight ", used_weight_, " of ", weight_limit_per_minute,
                      " used, pausing ", wait.count(), " ms");
