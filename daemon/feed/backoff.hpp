@@ -12,6 +12,8 @@
 // Not thread-safe; pure (the random source and the time are passed in).
 #pragma once
 
+#include "daemon/backoff.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -28,31 +30,28 @@ public:
     // Precondition: 0 < initial <= max.
     backoff(duration initial, duration max) noexcept
         : initial_(initial)
-        , max_(max)
-        , step_(initial) {}
+        , max_(max) {}
 
-    // The delay before the next attempt; advances to the next step.
+    // The delay before the next attempt (daemon::retry_delay's rule);
+    // advances to the next step.
     template <class Rng>
     duration next(Rng& rng) {
-        auto const d = step_.count();
-        std::uniform_int_distribution<std::int64_t> jitter(d / 2, d);
-        step_ = std::min(max_, step_ * 2);
         ++failures_;
-        return duration(jitter(rng));
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        return retry_delay(static_cast<int>(failures_), initial_, max_, unit(rng));
     }
 
     // After a stable connection: the next failure waits the initial delay again.
-    void reset() noexcept {
-        step_ = initial_;
-        failures_ = 0;
-    }
+    void reset() noexcept { failures_ = 0; }
 
     // The step the next delay is drawn under (its upper bound).
-    duration current_step() const noexcept { return step_; }
+    duration current_step() const noexcept {
+        return retry_step(static_cast<int>(failures_) + 1, initial_, max_);
+    }
     unsigned failures() const noexcept { return failures_; }
 
 private:
-    duration initial_, max_, step_;
+    duration initial_, max_;
     unsigned failures_ = 0;
 };
 

@@ -5,8 +5,9 @@
 // the header for the design.
 #include "daemon/notify/outbox_sender.hpp"
 
+#include "daemon/backoff.hpp"
+#include "daemon/clock.hpp"
 #include "daemon/log.hpp"
-#include "daemon/notify/backoff.hpp"
 #include "daemon/notify/channel_table.hpp"
 #include "daemon/notify/circuit_breaker.hpp"
 #include "daemon/notify/http_lane.hpp"
@@ -29,12 +30,6 @@ namespace {
 
 using storage::outbox_store::message;
 using namespace std::chrono_literals;
-
-core::millis system_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Rows of one user on one channel wait in one queue; see the fairness rule.
 using queue_key = std::pair<core::user_id, core::channel>;
@@ -136,7 +131,7 @@ private:
     };
 
     sender_options const& options() const { return o_.options_; }
-    core::millis now() const { return options().clock ? options().clock() : system_now(); }
+    core::millis now() const { return options().clock ? options().clock() : wall_clock_now(); }
     std::size_t max_in_hand() const { return 4 * static_cast<std::size_t>(options().batch); }
     std::size_t user_threshold() const {
         return static_cast<std::size_t>(std::max(1, options().batch / 2));

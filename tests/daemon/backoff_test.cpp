@@ -1,10 +1,11 @@
-// Tests of notify::backoff: retries double from notify.retry_base up to
-// notify.retry_max, with jitter only in the upper half.
-#include "daemon/notify/backoff.hpp"
+// Tests of daemon/backoff: retries double from their base (notify.retry_base,
+// the feed's first reconnect delay) up to their cap, with jitter only in the
+// upper half.
+#include "daemon/backoff.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-using namespace kryptod::daemon::notify;
+using namespace kryptod::daemon;
 
 using namespace std::chrono_literals;
 
