@@ -127,7 +127,7 @@ http::response not_an_email(unsigned version) {
 
 // --- register -------------------------------------------------------------
 
-void on_register(services_ptr s, incoming in, responder respond) {
+void handle_register(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, credentials_schema, respond);
     if (!body) return;
@@ -222,7 +222,7 @@ void check_password(services_ptr const& s, std::string const& email, std::string
         });
 }
 
-void on_login(services_ptr s, incoming in, responder respond) {
+void handle_login(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, credentials_schema, respond);
     if (!body) return;
@@ -245,7 +245,7 @@ struct refresh_result {
     std::optional<users::user_record> user;
 };
 
-void on_refresh(services_ptr s, incoming in, responder respond) {
+void handle_refresh(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, refresh_schema, respond);
     if (!body) return;
@@ -286,7 +286,7 @@ void on_refresh(services_ptr s, incoming in, responder respond) {
         });
 }
 
-void on_logout(services_ptr s, incoming in, responder respond) {
+void handle_logout(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, refresh_schema, respond);
     if (!body) return;
@@ -314,14 +314,14 @@ void on_logout(services_ptr s, incoming in, responder respond) {
 
 // The busiest authenticated endpoint: the answer is the directory's
 // serialised entry, so nothing is copied from the directory or formatted.
-void on_get_me(services_ptr s, incoming in, responder respond) {
+void handle_get_me(services_ptr s, incoming in, responder respond) {
     auto caller = s->auth().identify(in.req);
     if (auto* refused = std::get_if<http::response>(&caller)) return respond(std::move(*refused));
     auto const& user = std::get<std::shared_ptr<user_snapshot const>>(caller);
     respond(http::json_text_response(status::ok, user->json, in.req.version()));
 }
 
-void on_patch_me(services_ptr s, incoming in, responder respond) {
+void handle_patch_me(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto caller = s->auth().authenticate(in.req);
     if (auto* refused = std::get_if<http::response>(&caller)) return respond(std::move(*refused));
@@ -369,7 +369,7 @@ http::response invalid_email_token(unsigned version) {
     return invalid_field("token", "unknown, already used or expired token", version);
 }
 
-void on_verify_email(services_ptr s, incoming in, responder respond) {
+void handle_verify_email(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, token_schema, respond);
     if (!body) return;
@@ -443,7 +443,7 @@ void send_reset_token(services_ptr const& s, std::string const& email) {
         log::warning("password reset: the token was not stored: ", accepted.err().message);
 }
 
-void on_password_reset(services_ptr s, incoming in, responder respond) {
+void handle_password_reset(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, reset_schema, respond);
     if (!body) return;
@@ -460,7 +460,7 @@ void on_password_reset(services_ptr s, incoming in, responder respond) {
     s->workers().post([s, email = std::move(*account)] { send_reset_token(s, email); });
 }
 
-void on_password_reset_confirm(services_ptr s, incoming in, responder respond) {
+void handle_password_reset_confirm(services_ptr s, incoming in, responder respond) {
     auto const v = in.req.version();
     auto body = read_body(*s, in, confirm_schema, respond);
     if (!body) return;
@@ -514,16 +514,16 @@ http::handler bind(services_ptr const& s, handler_fn fn) {
 
 void add_account_routes(http::router& r, std::shared_ptr<api_context> const& services) {
     using http::verb;
-    r.add(verb::post, "/api/auth/register", bind(services, on_register));
-    r.add(verb::post, "/api/auth/login", bind(services, on_login));
-    r.add(verb::post, "/api/auth/refresh", bind(services, on_refresh));
-    r.add(verb::post, "/api/auth/logout", bind(services, on_logout));
-    r.add(verb::get, "/api/auth/me", bind(services, on_get_me));
-    r.add(verb::patch, "/api/auth/me", bind(services, on_patch_me));
-    r.add(verb::post, "/api/auth/verify-email", bind(services, on_verify_email));
-    r.add(verb::post, "/api/auth/password-reset", bind(services, on_password_reset));
+    r.add(verb::post, "/api/auth/register", bind(services, handle_register));
+    r.add(verb::post, "/api/auth/login", bind(services, handle_login));
+    r.add(verb::post, "/api/auth/refresh", bind(services, handle_refresh));
+    r.add(verb::post, "/api/auth/logout", bind(services, handle_logout));
+    r.add(verb::get, "/api/auth/me", bind(services, handle_get_me));
+    r.add(verb::patch, "/api/auth/me", bind(services, handle_patch_me));
+    r.add(verb::post, "/api/auth/verify-email", bind(services, handle_verify_email));
+    r.add(verb::post, "/api/auth/password-reset", bind(services, handle_password_reset));
     r.add(verb::post, "/api/auth/password-reset/confirm",
-          bind(services, on_password_reset_confirm));
+          bind(services, handle_password_reset_confirm));
 }
 
 } // namespace kryptod::daemon::api

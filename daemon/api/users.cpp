@@ -83,7 +83,7 @@ std::variant<storage::page_request, http::response> parse_paging(http::request c
     return paging;
 }
 
-void on_list(services_ptr s, incoming in, responder respond) {
+void handle_list(services_ptr s, incoming in, responder respond) {
     if (!require_admin(*s, in, respond)) return;
     auto paging = parse_paging(in.req);
     if (auto* refused = std::get_if<http::response>(&paging)) return respond(std::move(*refused));
@@ -105,7 +105,7 @@ void on_list(services_ptr s, incoming in, responder respond) {
     });
 }
 
-void on_create(services_ptr s, incoming in, responder respond) {
+void handle_create(services_ptr s, incoming in, responder respond) {
     if (!require_admin(*s, in, respond)) return;
     auto const v = in.req.version();
     auto body = read_body(*s, in, create_schema, respond);
@@ -149,7 +149,7 @@ void on_create(services_ptr s, incoming in, responder respond) {
     });
 }
 
-void on_patch(services_ptr s, incoming in, responder respond) {
+void handle_patch(services_ptr s, incoming in, responder respond) {
     if (!require_admin(*s, in, respond)) return;
     auto const v = in.req.version();
     auto id = in.params.empty() ? std::nullopt : parse_integer(in.params[0]);
@@ -202,9 +202,9 @@ http::handler bind(services_ptr const& s, handler_fn fn) {
 } // namespace
 
 void add_user_routes(http::router& r, std::shared_ptr<api_context> const& services) {
-    r.add(http::verb::get, "/api/users", bind(services, on_list));
-    r.add(http::verb::post, "/api/users", bind(services, on_create));
-    r.add(http::verb::patch, "/api/users/{id}", bind(services, on_patch));
+    r.add(http::verb::get, "/api/users", bind(services, handle_list));
+    r.add(http::verb::post, "/api/users", bind(services, handle_create));
+    r.add(http::verb::patch, "/api/users/{id}", bind(services, handle_patch));
 }
 
 } // namespace kryptod::daemon::api
