@@ -8,12 +8,12 @@
 
 namespace kryptod::storage::sample_store {
 
-void upsert(SQLite::Database& db, sample const& s) {
-    cached_statement st_sql(db,
-                            "INSERT INTO price_samples (symbol, minute, open, high, low, close) "
-                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (symbol, minute) DO UPDATE SET "
-                            "high = max(high, excluded.high), low = min(low, excluded.low), "
-                            "close = excluded.close");
+namespace {
+
+// Runs `sql`, an insert of `s` into its minute whose conflict clause says
+// what a second write to the same minute changes.
+void write_sample(SQLite::Database& db, sample const& s, std::string_view sql) {
+    cached_statement st_sql(db, sql);
     auto& st = *st_sql;
     st.bind(1, s.symbol);
     st.bind(2, static_cast<int64_t>(minute_of(s.minute)));
@@ -24,20 +24,24 @@ void upsert(SQLite::Database& db, sample const& s) {
     st.exec();
 }
 
-void widen(SQLite::Database& db, sample const& s) {
-    cached_statement st_sql(db,
-                            "INSERT INTO price_samples (symbol, minute, open, high, low, close) "
-                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (symbol, minute) DO UPDATE SET "
-                            "high = max(high, excluded.high), low = min(low, excluded.low)");
-    auto& st = *st_sql;
-    st.bind(1, s.symbol);
-    st.bind(2, static_cast<int64_t>(minute_of(s.minute)));
-    st.bind(3, static_cast<int64_t>(s.open.units()));
-    st.bind(4, static_cast<int64_t>(s.high.units()));
-    st.bind(5, static_cast<int64_t>(s.low.units()));
-    st.bind(6, static_cast<int64_t>(s.close.units()));
-    st.exec();
+#define KRYPTOD_INSERT_SAMPLE                                                                      \
+    "INSERT INTO price_samples (symbol, minute, open, high, low, close) "                          \
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (symbol, minute) DO UPDATE SET "                        \
+    "high = max(high, excluded.high), low = min(low, excluded.low)"
+
+} // namespace
+
+void upsert(SQLite::Database& db, sample const& s) {
+    write_sample(db, s, KRYPTOD_INSERT_SAMPLE ", close = excluded.close");
 }
+
+// A late trade of a minute already written widens its range; its close
+// stays the minute's last trade.
+void widen(SQLite::Database& db, sample const& s) {
+    write_sample(db, s, KRYPTOD_INSERT_SAMPLE);
+}
+
+#undef KRYPTOD_INSERT_SAMPLE
 
 page<sample> list(SQLite::Database& db, sample_query const& q) {
     constexpr char const* where = " FROM price_samples WHERE symbol = ?1 AND minute >= ?2 AND "
