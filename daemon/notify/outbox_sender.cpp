@@ -305,7 +305,11 @@ private:
         h.planned = true;
         auto decoded = decode(h.row.payload);
         if (!decoded.value) {
-            h.how.refused = {delivery_outcome::permanent, 0, decoded.error, "invalid message"};
+            // kryptod's own words about its own payload: nothing of the
+            // network in them, and the user may need them (an emailed token
+            // lost to a restart says to ask for a new email).
+            h.how.refused = {delivery_outcome::permanent, 0, decoded.error,
+                             "invalid message: " + decoded.error};
             return false;
         }
         h.what = std::move(decoded.value);

@@ -20,6 +20,10 @@ constexpr char const* password = "correct horse battery";
 kryptod::daemon::api::api_settings per_day(std::uint32_t n) {
     auto s = test_settings();
     s.account_emails_per_day = n;
+    // A reset's account work runs after its answer, on a worker: with one
+    // worker (and the writer's one queue) requests are handled in order, so
+    // a later request's email proves the earlier ones were handled.
+    s.worker_threads = 1;
     return s;
 }
 
@@ -52,6 +56,10 @@ BOOST_FIXTURE_TEST_CASE(reset_emails_to_one_address_stop_at_the_daily_cap, cappe
     BOOST_TEST(emails_to("ann@example.com").size() == 1u); // the verification email
     for (int i = 0; i < 6; ++i)
         BOOST_TEST(ask_reset("ann@example.com") == 202); // answered alike, every time
+    // Another address has its own count; its email comes after every
+    // request above was handled.
+    BOOST_TEST(ask_reset("bob@example.com") == 202);
+    BOOST_TEST(await_emails_to("bob@example.com", 2).size() == 2u);
     auto const mails = emails_to("ann@example.com");
     BOOST_TEST(mails.size() == 3u); // verification + 2 resets
     BOOST_TEST(text_of(mails.back().at("subject")).find("Reset") != std::string::npos);
@@ -60,15 +68,12 @@ BOOST_FIXTURE_TEST_CASE(reset_emails_to_one_address_stop_at_the_daily_cap, cappe
     auto done = c.post("/api/auth/password-reset/confirm",
                        {{"token", token}, {"password", "brand-new-pass"}});
     BOOST_TEST(done.result_int() == 204);
-    // Another address has its own count.
-    BOOST_TEST(ask_reset("bob@example.com") == 202);
-    BOOST_TEST(emails_to("bob@example.com").size() == 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(tokens_never_reach_the_database_files, capped_server) {
     BOOST_TEST(ask_reset("ann@example.com") == 202);
     auto const verify = [&] {
-        auto mails = emails_to("ann@example.com");
+        auto mails = await_emails_to("ann@example.com", 2);
         BOOST_TEST_REQUIRE(mails.size() == 2u);
         std::string body(mails.front().at("body").as_string());
         auto const at = body.find("\n\n", body.find("verify-email"));

@@ -7,12 +7,13 @@
 
 using namespace kryptod::daemon::notify;
 using namespace std::chrono_literals;
-using verdict = circuit_breaker::verdict;
+using breaker = kryptod::daemon::notify::circuit_breaker;
+using verdict = breaker::verdict;
 
-BOOST_AUTO_TEST_SUITE(circuit_breaker_suite)
+BOOST_AUTO_TEST_SUITE(circuit_breaker)
 
 BOOST_AUTO_TEST_CASE(silence_trips_it_an_answer_closes_it) {
-    circuit_breaker b(breaker_options{3, 1000ms, 4000ms});
+    breaker b(breaker_options{3, 1000ms, 4000ms});
     std::string const tarpit = "webhook http://tarpit:80";
     std::string const fine = "webhook https://fine:443";
     for (int i = 0; i < 2; ++i) {
@@ -43,7 +44,7 @@ BOOST_AUTO_TEST_CASE(silence_trips_it_an_answer_closes_it) {
 }
 
 BOOST_AUTO_TEST_CASE(an_answer_between_silences_resets_the_count) {
-    circuit_breaker b(breaker_options{2, 1000ms, 1000ms});
+    breaker b(breaker_options{2, 1000ms, 1000ms});
     b.record("d", false, 0);
     b.record("d", true, 1);
     b.record("d", false, 2);
