@@ -2,9 +2,9 @@
 // the documented `Alert` schema in order, strings escaped where they must
 // be, and it validates against daemon/api/openapi.json (alone and as the
 // items of a list page), checked by the same validator as live answers.
-#include "../daemon/daemon_process.hpp"
 #include "daemon/api/alert_json.hpp"
 #include "daemon/api/openapi.hpp"
+#include "tests/support/daemon_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/json.hpp>

@@ -6,8 +6,6 @@
 // answers 400, 401, 403, 404, 409, 422) each have their status documented
 // and validate against the documented schema (python3-jsonschema, draft
 // 2020-12).
-#include "../daemon/daemon_process.hpp"
-#include "../daemon/piped_process.hpp"
 #include "account_server.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/market.hpp"
@@ -15,6 +13,8 @@
 #include "daemon/live_alerts.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/sample_store.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/piped_process.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -4,7 +4,7 @@
 // only its hash is. An account email still queued when kryptod restarts
 // cannot be sent (its token was in memory only): it fails with a reason, and
 // the user asks for another, which arrives.
-#include "whole_daemon.hpp"
+#include "tests/support/whole_daemon.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>

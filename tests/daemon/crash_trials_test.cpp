@@ -11,7 +11,7 @@
 //
 // KRYPTOD_CRASH_TRIALS sets the number of kills (default 20);
 // KRYPTOD_CRASH_SEED repeats a run (the seed is printed).
-#include "whole_daemon.hpp"
+#include "tests/support/whole_daemon.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>

@@ -3,9 +3,9 @@
 // (never a 201 for a write that did not commit), the daemon stays up, and
 // once the fault is gone the next create succeeds and what was acknowledged
 // is all there.
-#include "daemon_process.hpp"
-#include "http_client.hpp"
-#include "piped_process.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/piped_process.hpp"
 
 #include <boost/json.hpp>
 

@@ -3,9 +3,9 @@
 // is created with `kryptod user add`, logs in, sets an alert; a trade through
 // the feed fires it, the alert reads `triggered` with its event, the owner
 // gets one email; re-armed, it fires again.
-#include "daemon_process.hpp"
-#include "http_client.hpp"
-#include "piped_process.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/piped_process.hpp"
 
 #include <boost/json.hpp>
 

@@ -6,7 +6,7 @@
 // exactly once more and under the same Message-ID; a message delivered
 // before the kill and the messages queued behind the held one arrive exactly
 // once; every alert's history says it was notified.
-#include "whole_daemon.hpp"
+#include "tests/support/whole_daemon.hpp"
 
 #include <map>
 

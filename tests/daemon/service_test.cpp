@@ -3,12 +3,12 @@
 // keep-alives, SIGHUP reload, journald priorities, and start-up failures that
 // exit with a message instead of hanging. Also the systemd unit's checks.
 #include "core/alert.hpp"
-#include "daemon_process.hpp"
-#include "http_client.hpp"
 #include "storage/alert_store.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
 #include "storage/user_store.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/http_client.hpp"
 
 #include <boost/json.hpp>
 

@@ -6,7 +6,7 @@
 // with the user's secret over "<timestamp>.<body>", both under the same
 // X-Kryptod-Delivery, the body naming the alert, its coin and the price that
 // fired it; the alert's history shows the failed attempt and the delivery.
-#include "whole_daemon.hpp"
+#include "tests/support/whole_daemon.hpp"
 
 #include <fstream>
 

@@ -7,7 +7,7 @@
 // that is catching up; the REST API is not flooded; and when REST answers
 // again, the gap's crossings fire once, with `"backfilled": true`.
 #include "core/rfc3339.hpp"
-#include "daemon_harness.hpp"
+#include "tests/support/daemon_harness.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -5,7 +5,7 @@
 // fires within 5 s of its trade (with a backoff that never reset, the fifth
 // cut already waits 8 to 16 s), and fires once.
 #include "core/rfc3339.hpp"
-#include "daemon_harness.hpp"
+#include "tests/support/daemon_harness.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -6,7 +6,7 @@
 // /proc/<pid>/status: a leak per frame or a buffer that grows with the
 // stream would pass the bound many times over), reconnect after the frames
 // that break the websocket, and still fire an alert on the next real trade.
-#include "daemon_harness.hpp"
+#include "tests/support/daemon_harness.hpp"
 
 #include <boost/test/unit_test.hpp>
 

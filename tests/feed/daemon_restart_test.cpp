@@ -6,9 +6,9 @@
 // repeat-every alert does not notify again for the price it already
 // reported, and the daemon resumes the exchange's trade history exactly from
 // the position it had persisted (`aggTrades?fromId=<persisted id + 1>`).
-#include "daemon_harness.hpp"
 #include "storage/database.hpp"
 #include "storage/feed_state_store.hpp"
+#include "tests/support/daemon_harness.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <boost/test/unit_test.hpp>

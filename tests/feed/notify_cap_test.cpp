@@ -4,7 +4,7 @@
 // exactly `cap` notifications and records each one over it as one
 // `suppressed` event; nothing is counted twice, and account emails are
 // neither counted nor capped.
-#include "daemon_harness.hpp"
+#include "tests/support/daemon_harness.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-// Test support for whole-daemon feed tests: the real `kryptod` binary
+// The whole-daemon harness: the real `kryptod` binary
 // (KRYPTOD_BIN) on its own database, fed by the binance_test_server process
 // (KRYPTOD_TEST_SERVER) and driven through its HTTP API, and restartable on
 // the same database (SIGTERM or SIGKILL) while the test server keeps its
@@ -8,9 +8,7 @@
 // here (kryptod, then the test server).
 #pragma once
 
-#include "../daemon/daemon_process.hpp"
-#include "../daemon/http_client.hpp"
-#include "../daemon/piped_process.hpp"
+#include "tests/support/whole_daemon.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -28,22 +26,6 @@ namespace kryptod::test {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-inline std::filesystem::path test_server_binary() {
-    char const* bin = std::getenv("KRYPTOD_TEST_SERVER");
-    BOOST_REQUIRE_MESSAGE(bin != nullptr, "KRYPTOD_TEST_SERVER is not set (run through ctest)");
-    return bin;
-}
-
-template <class F>
-bool eventually(F&& ok, std::chrono::milliseconds timeout = 15s) {
-    auto const deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (ok()) return true;
-        std::this_thread::sleep_for(25ms);
-    }
-    return ok();
-}
-
 struct daemon_harness {
     temp_dir dir;
     piped_process exchange{{test_server_binary().string()}};
@@ -57,13 +39,8 @@ struct daemon_harness {
     int runs = 0;
 
     daemon_harness() {
-        auto const line = exchange.read_line(10s);
-        BOOST_REQUIRE_MESSAGE(line && line->starts_with("PORT "), "test server did not start");
-        feed_port = line->substr(5);
-        auto const add = "printf 'correct horse battery\\n' | " + kryptod_binary().string() +
-                         " user add alice@example.com --storage.path=" + db.string() + " >" +
-                         (dir.path / "add.log").string() + " 2>&1";
-        BOOST_REQUIRE(std::system(add.c_str()) == 0);
+        feed_port = exchange_port(exchange);
+        add_user(db, "alice@example.com", "correct horse battery", dir.path / "add.log");
     }
 
     ~daemon_harness() { daemon.reset(); }

@@ -1,23 +1,26 @@
 // Test support for whole-daemon tests: the real kryptod binary against local
 // stand-ins (the Binance test server, aiosmtpd, a webhook receiver). Small
-// pieces shared by those tests: finding the stand-ins, creating a user the
+// pieces shared by those tests and by daemon_harness.hpp, the harness that
+// runs a daemon on the test exchange: finding the stand-ins, creating a user the
 // way an operator does, polling for an outcome with a deadline, reading the
 // records the Python servers write, and reading one value off /metrics.
 #pragma once
 
-#include "daemon_process.hpp"
-#include "http_client.hpp"
-#include "piped_process.hpp"
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/piped_process.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace kryptod::test {
@@ -34,7 +37,7 @@ inline boost::json::object json_of(bhttp::response<bhttp::string_body> const& re
 
 // Polls `ok` every 20 ms until it holds or `timeout` passes; its last answer.
 template <class F>
-bool eventually(F&& ok, std::chrono::milliseconds timeout) {
+bool eventually(F&& ok, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     auto const deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         if (ok()) return true;
