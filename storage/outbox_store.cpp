@@ -84,6 +84,21 @@ std::optional<message> get(SQLite::Database& db, std::int64_t id) {
     return read(st);
 }
 
+namespace {
+
+// The rows a claim's UPDATE ... RETURNING gave, in id order (RETURNING
+// gives no order guarantee).
+std::vector<message> claimed_rows(SQLite::Statement& st) {
+    std::vector<message> out;
+    while (st.executeStep())
+        out.push_back(read(st));
+    std::sort(out.begin(), out.end(),
+              [](message const& a, message const& b) { return a.id < b.id; });
+    return out;
+}
+
+} // namespace
+
 std::vector<message> claim_due(SQLite::Database& db, core::millis now, int limit,
                                core::millis lease_ms) {
     cached_statement st_sql(db, std::string("UPDATE outbox SET attempts = attempts + 1, "
@@ -96,13 +111,7 @@ std::vector<message> claim_due(SQLite::Database& db, core::millis now, int limit
     st.bind(1, static_cast<int64_t>(now));
     st.bind(2, static_cast<int64_t>(lease_ms));
     st.bind(3, limit);
-    std::vector<message> out;
-    while (st.executeStep())
-        out.push_back(read(st));
-    // RETURNING gives no order guarantee.
-    std::sort(out.begin(), out.end(),
-              [](message const& a, message const& b) { return a.id < b.id; });
-    return out;
+    return claimed_rows(st);
 }
 
 std::vector<message> claim_due_fair(SQLite::Database& db, core::millis now, int limit, int per_user,
@@ -129,12 +138,7 @@ std::vector<message> claim_due_fair(SQLite::Database& db, core::millis now, int 
     st.bind(3, limit);
     st.bind(4, per_user);
     st.bind(5, skip);
-    std::vector<message> out;
-    while (st.executeStep())
-        out.push_back(read(st));
-    std::sort(out.begin(), out.end(),
-              [](message const& a, message const& b) { return a.id < b.id; });
-    return out;
+    return claimed_rows(st);
 }
 
 void mark_delivered(SQLite::Database& db, std::int64_t id, core::millis now) {

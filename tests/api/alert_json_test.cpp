@@ -5,6 +5,7 @@
 #include "daemon/api/alert_json.hpp"
 #include "daemon/api/openapi.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/shell.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/json.hpp>
@@ -17,6 +18,7 @@
 
 using namespace kryptod;
 namespace json = boost::json;
+using kryptod::test::run;
 
 namespace {
 
@@ -52,17 +54,6 @@ std::vector<storage::alert_store::stored_alert> samples() {
     webhook_only.channels = core::channel::webhook;
     webhook_only.status = core::alert_status::deleted;
     return {{plain, "BTCUSDT", 0}, {full, "ETHUSDT", 0}, {webhook_only, "SOLUSDT", 0}};
-}
-
-std::pair<int, std::string> run(std::string const& command) {
-    std::string output;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    BOOST_REQUIRE_MESSAGE(pipe != nullptr, "cannot run " << command);
-    char buf[4096];
-    while (auto n = std::fread(buf, 1, sizeof buf, pipe))
-        output.append(buf, n);
-    int const status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }
 
 void write_file(std::filesystem::path const& path, std::string const& text) {

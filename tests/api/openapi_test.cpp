@@ -15,6 +15,7 @@
 #include "storage/sample_store.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/piped_process.hpp"
+#include "tests/support/shell.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -35,26 +36,6 @@ std::string describe(std::vector<std::string> const& lines) {
     std::string out;
     for (auto const& l : lines)
         out += "\n  " + l;
-    return out;
-}
-
-// Runs `command` through the shell; its exit status and its merged output.
-std::pair<int, std::string> run(std::string const& command) {
-    std::string output;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    BOOST_REQUIRE_MESSAGE(pipe != nullptr, "cannot run " << command);
-    char buf[4096];
-    while (auto n = std::fread(buf, 1, sizeof buf, pipe))
-        output.append(buf, n);
-    int const status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
-
-// `p` in single quotes for the shell (test paths hold no quote).
-std::string quoted(std::filesystem::path const& p) {
-    std::string out(1, '\'');
-    out.append(p.string());
-    out.push_back('\'');
     return out;
 }
 
