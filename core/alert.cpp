@@ -10,6 +10,14 @@ std::string_view to_string(direction value) noexcept {
     return value == direction::above ? "above" : "below";
 }
 
+std::string_view to_string(alert_kind value) noexcept {
+    return value == alert_kind::price ? "price" : "move";
+}
+
+std::string_view to_string(move_direction value) noexcept {
+    return value == move_direction::up ? "up" : "down";
+}
+
 std::string_view to_string(repeat_mode value) noexcept {
     return value == repeat_mode::once ? "once" : "every";
 }
@@ -36,6 +44,14 @@ std::string_view to_string(channel single) noexcept {
         return "email";
     case channel::webhook:
         return "webhook";
+    case channel::telegram:
+        return "telegram";
+    case channel::discord:
+        return "discord";
+    case channel::slack:
+        return "slack";
+    case channel::ntfy:
+        return "ntfy";
     default:
         return "";
     }
@@ -44,6 +60,18 @@ std::string_view to_string(channel single) noexcept {
 std::optional<direction> direction_from_string(std::string_view text) noexcept {
     if (text == "above") return direction::above;
     if (text == "below") return direction::below;
+    return std::nullopt;
+}
+
+std::optional<alert_kind> alert_kind_from_string(std::string_view text) noexcept {
+    if (text == "price") return alert_kind::price;
+    if (text == "move") return alert_kind::move;
+    return std::nullopt;
+}
+
+std::optional<move_direction> move_direction_from_string(std::string_view text) noexcept {
+    if (text == "up") return move_direction::up;
+    if (text == "down") return move_direction::down;
     return std::nullopt;
 }
 
@@ -61,8 +89,8 @@ std::optional<alert_status> alert_status_from_string(std::string_view text) noex
 }
 
 std::optional<channel> channel_from_string(std::string_view text) noexcept {
-    if (text == "email") return channel::email;
-    if (text == "webhook") return channel::webhook;
+    for (auto c : all_channels)
+        if (text == to_string(c)) return c;
     return std::nullopt;
 }
 
@@ -97,8 +125,7 @@ alert_field_error validate(alert const& a, millis now) noexcept {
     if (a.cooldown_seconds < min_cooldown_seconds || a.cooldown_seconds > max_cooldown_seconds)
         return alert_field_error::cooldown_seconds;
     if (a.expires_at && *a.expires_at <= now) return alert_field_error::expires_at;
-    if ((a.channels & (channel::email | channel::webhook)) == channel::none)
-        return alert_field_error::channels;
+    if (a.channels == channel::none) return alert_field_error::channels;
     return alert_field_error::none;
 }
 

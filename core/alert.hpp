@@ -33,8 +33,28 @@ enum class repeat_mode : std::uint8_t { once, every };
 
 enum class alert_status : std::uint8_t { active, triggered, disabled, expired, deleted };
 
+// What an alert watches (SPEC §8): `price` fires at a target price, `move` on a
+// percent change within a time window.
+enum class alert_kind : std::uint8_t { price, move };
+
+// A move alert's direction: `up` is measured from the window's lowest trade,
+// `down` from its highest.
+enum class move_direction : std::uint8_t { up, down };
+
 // Notification channels, a bitmask: `channel::email | channel::webhook`.
-enum class channel : std::uint8_t { none = 0, email = 1, webhook = 2 };
+enum class channel : std::uint8_t {
+    none = 0,
+    email = 1,
+    webhook = 2,
+    telegram = 4,
+    discord = 8,
+    slack = 16,
+    ntfy = 32,
+};
+
+// Every channel, in the order the wire lists them.
+inline constexpr channel all_channels[] = {channel::email,   channel::webhook, channel::telegram,
+                                           channel::discord, channel::slack,   channel::ntfy};
 
 constexpr channel operator|(channel a, channel b) noexcept {
     return static_cast<channel>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
@@ -50,10 +70,14 @@ constexpr bool has(channel set, channel wanted) noexcept {
 // Wire names ("above", "every", "active", "email"); from_string returns
 // nullopt for any other text (matching is exact and case-sensitive).
 std::string_view to_string(direction value) noexcept;
+std::string_view to_string(alert_kind value) noexcept;
+std::string_view to_string(move_direction value) noexcept;
 std::string_view to_string(repeat_mode value) noexcept;
 std::string_view to_string(alert_status value) noexcept;
 std::string_view to_string(channel single) noexcept; // "" unless exactly one channel
 std::optional<direction> direction_from_string(std::string_view text) noexcept;
+std::optional<alert_kind> alert_kind_from_string(std::string_view text) noexcept;
+std::optional<move_direction> move_direction_from_string(std::string_view text) noexcept;
 std::optional<repeat_mode> repeat_mode_from_string(std::string_view text) noexcept;
 std::optional<alert_status> alert_status_from_string(std::string_view text) noexcept;
 std::optional<channel> channel_from_string(std::string_view text) noexcept;
@@ -64,12 +88,23 @@ inline constexpr std::int64_t min_cooldown_seconds = 60;
 inline constexpr std::int64_t max_cooldown_seconds = 2592000;
 inline constexpr std::size_t max_alert_name_length = 200;
 
+// Bounds of a move alert (SPEC §8). The percent is kept in hundredths of a
+// percent: 5.25 % is 525.
+inline constexpr std::int64_t min_move_percent_hundredths = 1;
+inline constexpr std::int64_t max_move_percent_hundredths = 100000;
+inline constexpr std::int64_t min_move_window_seconds = 60;
+inline constexpr std::int64_t max_move_window_seconds = 86400;
+
 struct alert {
     alert_id id = 0;
     user_id owner = 0;
     symbol_id symbol = 0;
-    price target;
-    direction side = direction::above;
+    alert_kind kind = alert_kind::price;
+    price target;                                  // kind price only
+    direction side = direction::above;             // kind price only
+    std::int64_t move_percent = 0;                 // kind move only: hundredths of a percent
+    std::int64_t window_seconds = 0;               // kind move only
+    move_direction move_side = move_direction::up; // kind move only
     std::string name;
     repeat_mode repeat = repeat_mode::once;
     std::int64_t cooldown_seconds = default_cooldown_seconds;

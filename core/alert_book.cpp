@@ -13,8 +13,12 @@ alert_terms alert_terms::of(alert const& a) noexcept {
     alert_terms t;
     t.id = a.id;
     t.symbol = a.symbol;
+    t.kind = a.kind;
     t.target = a.target;
     t.side = a.side;
+    t.move_percent = a.move_percent;
+    t.window = seconds_to_millis(a.window_seconds);
+    t.move_side = a.move_side;
     t.repeat = a.repeat;
     t.cooldown = seconds_to_millis(a.cooldown_seconds);
     t.expires_at = a.expires_at;
@@ -202,7 +206,7 @@ void alert_book::handle_hits(millis exchange_time, millis now, std::optional<pri
             continue;
         }
         fired.push_back(fired_alert{s.id, trade_price.value_or(s.target), exchange_time, now,
-                                    backfilled, s.repeat == repeat_mode::once});
+                                    backfilled, s.repeat == repeat_mode::once, std::nullopt, 0});
         if (s.repeat == repeat_mode::once) {
             release(n);
             continue;

@@ -58,8 +58,12 @@ namespace kryptod::core {
 struct alert_terms {
     alert_id id = 0;
     symbol_id symbol = 0;
-    price target;
-    direction side = direction::above;
+    alert_kind kind = alert_kind::price;
+    price target;                                  // kind price
+    direction side = direction::above;             // kind price
+    std::int64_t move_percent = 0;                 // kind move: hundredths of a percent
+    millis window = 0;                             // kind move: the window's length
+    move_direction move_side = move_direction::up; // kind move
     repeat_mode repeat = repeat_mode::once;
     millis cooldown = seconds_to_millis(default_cooldown_seconds);
     std::optional<millis> expires_at;
@@ -76,6 +80,10 @@ struct fired_alert {
     millis detected_at = 0;   // the daemon time passed in as `now`
     bool backfilled = false;
     bool final = false; // repeat once: the alert has left the book (now triggered)
+    // Move alerts: the window's low (up) or high (down) the move was measured
+    // from, and that trade's exchange time. Unset for price alerts.
+    std::optional<price> reference_price;
+    millis reference_time = 0;
 
     friend bool operator==(fired_alert const&, fired_alert const&) = default;
 };

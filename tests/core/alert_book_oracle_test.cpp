@@ -100,8 +100,8 @@ public:
                     t.expires_at && (exchange_time >= *t.expires_at || now >= *t.expires_at);
                 if (reached && e.armed_at <= exchange_time && !lapsed) {
                     bool const once = t.repeat == repeat_mode::once;
-                    fired.push_back(
-                        {t.id, trade.value_or(t.target), exchange_time, now, backfilled, once});
+                    fired.push_back({t.id, trade.value_or(t.target), exchange_time, now, backfilled,
+                                     once, std::nullopt, 0});
                     if (once) {
                         it = alerts_.erase(it);
                         continue;
