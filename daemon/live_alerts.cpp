@@ -17,9 +17,7 @@ live_alerts::live_alerts(asio::io_context& ioc, storage::writer& writer,
     : ioc_(ioc)
     , writer_(writer)
     , options_(std::move(options))
-    , recorder_(options_.max_per_user_per_hour)
-    , time_timer_(ioc)
-    , retry_timer_(ioc) {}
+    , recorder_(options_.max_per_user_per_hour) {}
 
 storage::startup_state live_alerts::load(SQLite::Database& db) {
     auto const now = options_.clock.now();
@@ -66,15 +64,14 @@ std::vector<core::symbol_id> live_alerts::listed_coins() const {
     return out;
 }
 
-void live_alerts::start() {
-    stopped_ = false;
-    do_time_step();
-}
-
-void live_alerts::stop() {
-    stopped_ = true;
-    time_timer_.cancel();
-    retry_timer_.cancel();
+void live_alerts::on_clock() {
+    if (stopped_) return;
+    expired_.clear();
+    if (book_.on_time(options_.clock.now(), expired_) != 0) commit_expiries(expired_);
+    if (retry_waiting_) {
+        retry_waiting_ = false;
+        do_flush();
+    }
 }
 
 live_alerts_stats live_alerts::stats() const {
@@ -156,31 +153,14 @@ void live_alerts::on_flushed(std::vector<core::fired_alert> batch, storage::stat
         // Keep every fire: they are retried until storage takes them.
         ++stats_.commit_failures;
         log::error("could not record ", batch.size(), " alert fires (", s.err().message,
-                   "); retrying in ", options_.retry_delay.count(), " ms");
+                   "); retrying within a second");
         pending_.insert(pending_.begin(), batch.begin(), batch.end());
-        if (stopped_) return;
-        retry_timer_.expires_after(options_.retry_delay);
-        retry_timer_.async_wait([this](boost::system::error_code ec) {
-            if (!ec) do_flush();
-        });
+        retry_waiting_ = true;
         return;
     }
     stats_.committed += recorded;
     stats_.dropped += batch.size() - recorded;
     if (recorded != 0 && on_committed_) on_committed_(recorded);
-}
-
-void live_alerts::do_time_step() {
-    if (stopped_) return;
-    time_timer_.expires_after(options_.time_step);
-    time_timer_.async_wait([this](boost::system::error_code ec) { on_time_step(ec); });
-}
-
-void live_alerts::on_time_step(boost::system::error_code ec) {
-    if (ec) return;
-    expired_.clear();
-    if (book_.on_time(options_.clock.now(), expired_) != 0) commit_expiries(expired_);
-    do_time_step();
 }
 
 // Expired alerts left the book; their stored status follows. A failed write

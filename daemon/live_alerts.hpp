@@ -33,7 +33,6 @@
 #include "storage/writer.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -44,15 +43,11 @@
 namespace kryptod::daemon {
 
 struct live_alerts_options {
-    // How often time-driven changes (expiries, cooldown ends) are applied.
-    std::chrono::milliseconds time_step{1000};
-    // How long a fire commit that failed waits before it is tried again.
-    std::chrono::milliseconds retry_delay{1000};
-    // notify.max_per_user_per_hour: alert notifications (one per channel)
-    // one user can be queued per hour; past it they are recorded as
-    // `suppressed` events and never queued. The fire recorder is the cap's
-    // only owner: the sender sends whatever was queued.
-    std::uint32_t max_per_user_per_hour = 100;
+    // notify.max_per_user_per_hour (daemon/options.cpp; no default here): alert notifications (one
+    // per channel) one user can be queued per hour; past it they are recorded as `suppressed`
+    // events and never queued. The fire recorder is the cap's only owner: the sender sends whatever
+    // was queued.
+    std::uint32_t max_per_user_per_hour = 0;
     // The daemon's wall clock (tests move their own).
     wall_clock clock;
 };
@@ -76,8 +71,7 @@ public:
     // returning the alerts it fires), for the metrics histogram.
     using latency_fn = std::function<void(std::chrono::nanoseconds)>;
 
-    live_alerts(boost::asio::io_context& ioc, storage::writer& writer,
-                live_alerts_options options = {});
+    live_alerts(boost::asio::io_context& ioc, storage::writer& writer, live_alerts_options options);
 
     // Fills the book from the database before serving: coins, armed alerts
     // (armed from their stored armed_at; a repeat-every alert whose last
@@ -85,9 +79,16 @@ public:
     // like storage::load_startup().
     storage::startup_state load(SQLite::Database& db);
 
-    // Starts the time step. Stop with stop().
-    void start();
-    void stop();
+    // Applies the passage of time (expiries, cooldown ends: the book's
+    // on_time()) and tries again the fires whose commit failed. The daemon's
+    // cron calls it every second, so time-driven changes land within a
+    // second and a failed commit is retried a second or less later.
+    void on_clock();
+
+    // No fire commit is retried and no time step applied after this (a clean
+    // stop); fires still pending stay unconfirmed, so the feed position is
+    // not stored past them.
+    void stop() { stopped_ = true; }
 
     void on_committed(committed_fn fn) { on_committed_ = std::move(fn); }
     void on_latency(latency_fn fn) { on_latency_ = std::move(fn); }
@@ -131,8 +132,6 @@ private:
     void queue_fires(std::size_t count);
     void do_flush();
     void on_flushed(std::vector<core::fired_alert> batch, storage::status s, std::size_t recorded);
-    void do_time_step();
-    void on_time_step(boost::system::error_code ec);
     void commit_expiries(std::vector<core::alert_id> ids);
 
     boost::asio::io_context& ioc_;
@@ -146,9 +145,8 @@ private:
     std::vector<bool> listed_;               // by symbol id
     std::size_t in_flight_ = 0;              // fires in a submitted transaction
     bool flush_scheduled_ = false;
+    bool retry_waiting_ = false; // a failed commit's fires wait for on_clock()
     bool stopped_ = false;
-    boost::asio::steady_timer time_timer_;
-    boost::asio::steady_timer retry_timer_;
     committed_fn on_committed_;
     latency_fn on_latency_;
     live_alerts_stats stats_;

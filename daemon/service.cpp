@@ -13,6 +13,7 @@
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/options.hpp"
 #include "daemon/sd_notify.hpp"
 #include "daemon/trade_recorder.hpp"
 #include "http/listener.hpp"
@@ -45,6 +46,7 @@ constexpr auto drain_poll = 20ms;
 
 // How often systemd's STATUS= line is refreshed.
 constexpr auto status_period = 5s;
+constexpr auto alerts_period = 1s;
 
 // Retention deletes old samples in batches this small, so a large backlog
 // never holds the writer for long; a full batch schedules the next one soon.
@@ -124,11 +126,9 @@ bool service::impl::open_storage() {
         for (auto const& coin : cfg.feed.coins)
             if (storage::coin_store::add(db, coin, wall_clock_now()))
                 log::info("coin ", coin, " added from feed.coins");
-        storage::writer_options options;
-        options.queue_capacity = cfg.storage.queue_limit;
         writer = std::make_unique<storage::writer>(
             std::move(db), [this](std::function<void()> f) { asio::post(ioc, std::move(f)); },
-            options);
+            writer_options_from(cfg));
     } catch (std::exception const& e) {
         log::error("cannot open database ", cfg.storage.path.string(), ": ", e.what());
         return false;
@@ -141,9 +141,7 @@ bool service::impl::open_storage() {
 // Everything the book needs before serving: coins, armed alerts, last
 // prices; read in one snapshot through a read-only connection.
 bool service::impl::load_state() {
-    live_alerts_options options;
-    options.max_per_user_per_hour = cfg.notify.max_per_user_per_hour;
-    engine = std::make_unique<live_alerts>(ioc, *writer, options);
+    engine = std::make_unique<live_alerts>(ioc, *writer, live_alerts_options_from(cfg));
     engine->on_latency([this](std::chrono::nanoseconds d) { metrics.record_latency(d); });
     try {
         auto reader = storage::open_reader(cfg.storage.path);
@@ -185,7 +183,7 @@ bool service::impl::start_sender() {
     try {
         sender = std::make_unique<notify::outbox_sender>(cfg.storage.path, *writer,
                                                          notify::smtp_settings_from(cfg.smtp),
-                                                         notify::sender_options_from(cfg.notify));
+                                                         sender_options_from(cfg));
         sender->start();
     } catch (std::exception const& e) {
         log::error("cannot start the notification sender: ", e.what());
@@ -199,13 +197,7 @@ bool service::impl::start_sender() {
 // The Binance feed. An unreachable exchange does not stop start-up: the feed
 // keeps retrying with backoff and /readyz says it is down.
 bool service::impl::start_feed() {
-    feed::feed_options options;
-    options.url = cfg.feed.url;
-    options.rest_url = cfg.feed.rest_url;
-    options.ca_file = cfg.feed.ca_file;
-    options.stale_after = cfg.feed.stale_after;
-    options.backfill_max = cfg.feed.backfill_max;
-    options.backfill_hold = cfg.feed.backfill_hold;
+    auto const options = feed_options_from(cfg);
     recorder = std::make_shared<trade_recorder>(ioc, *engine, *writer);
     try {
         market =
@@ -347,6 +339,10 @@ void service::impl::start_housekeeping() {
             if (!stopping) sd::status(status_line());
         },
         status_period);
+    // Alert expiries and cooldown ends, and the retry of a failed fire
+    // commit, within a second.
+    housekeeping->every(
+        "alerts", alerts_period, [this] { engine->on_clock(); }, alerts_period);
     retention_job = housekeeping->every(
         "retention", retention_period, [this] { retain_history(); }, retention_first);
     if (auto interval = sd::watchdog_interval())
@@ -391,13 +387,7 @@ void service::impl::retain_history() {
 }
 
 bool service::impl::start_listener() {
-    http::server_limits limits;
-    limits.max_body = cfg.http.max_body;
-    limits.max_connections = cfg.http.max_connections;
-    limits.header_timeout = cfg.http.header_timeout;
-    limits.idle_timeout = cfg.http.idle_timeout;
-    limits.max_connections_per_ip = cfg.http.max_connections_per_ip;
-    limits.first_byte_timeout = cfg.http.first_byte_timeout;
+    auto const limits = server_limits_from(cfg);
     auto const& address = cfg.http.listen;
     try {
         asio::ip::tcp::endpoint endpoint{asio::ip::make_address(address.host), address.port};
@@ -489,7 +479,6 @@ int service::run() {
         s.writer->stop();
         return 1;
     }
-    s.engine->start();
     s.start_housekeeping();
     s.do_wait_signal();
 

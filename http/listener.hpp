@@ -33,19 +33,21 @@
 
 namespace kryptod::http {
 
+// The members without a default are the daemon's http.* keys, filled from
+// its configuration (daemon/options.cpp), which owns their defaults.
 struct server_limits {
-    std::size_t max_body = 64 * 1024;         // larger bodies: 413
-    std::size_t max_header = 16 * 1024;       // larger request heads: 431
-    std::size_t max_connections = 1024;       // concurrent sessions
-    std::size_t max_connections_per_ip = 128; // concurrent sessions from one peer address
+    std::size_t max_body = 0;               // larger bodies: 413
+    std::size_t max_header = 16 * 1024;     // larger request heads: 431
+    std::size_t max_connections = 0;        // concurrent sessions
+    std::size_t max_connections_per_ip = 0; // concurrent sessions from one peer address
     // A new connection must send its first request's first byte within
     // first_byte_timeout; between requests on a kept-alive connection the
     // wait is idle_timeout instead. Once a request's first byte is in, its
     // head is due within header_timeout.
-    std::chrono::seconds first_byte_timeout{5};
-    std::chrono::seconds header_timeout{10}; // from a request's first byte to its last header byte
-    std::chrono::seconds body_timeout{30};   // to read a body, and to write an answer
-    std::chrono::seconds idle_timeout{60};   // a keep-alive connection with no request
+    std::chrono::seconds first_byte_timeout{0};
+    std::chrono::seconds header_timeout{0}; // from a request's first byte to its last header byte
+    std::chrono::seconds body_timeout{30};  // to read a body, and to write an answer
+    std::chrono::seconds idle_timeout{0};   // a keep-alive connection with no request
 };
 
 class session_registry;

@@ -70,7 +70,7 @@ status writer::submit(work_fn work, done_fn done) {
             ++stats_.jobs_refused;
             return error{errc::stopped, "the database writer is shutting down"};
         }
-        if (queue_.size() >= options_.queue_capacity) {
+        if (options_.queue_capacity != 0 && queue_.size() >= options_.queue_capacity) {
             ++stats_.jobs_refused;
             return error{errc::queue_full, "the database writer's queue is full (" +
                                                std::to_string(options_.queue_capacity) +

@@ -81,7 +81,10 @@ class statement_cache;
 
 struct writer_options {
     // Jobs waiting beyond this many are refused with errc::queue_full.
-    std::size_t queue_capacity = 16384;
+    // The daemon sets storage.queue_limit (daemon/options.cpp), which owns
+    // the default; 0, which no configuration gives, leaves the queue
+    // unbounded (tests and tools).
+    std::size_t queue_capacity = 0;
     // At most this many jobs share one transaction.
     std::size_t max_batch = 1024;
     // Called on the writer thread after each batch with the time the COMMIT

@@ -17,14 +17,18 @@ namespace kryptod::daemon::feed {
 using std::chrono::milliseconds;
 
 struct feed_options {
-    std::string url = "wss://stream.binance.com:9443/stream"; // combined-stream endpoint
-    std::string rest_url = "https://api.binance.com";         // aggTrades / klines
-    std::filesystem::path ca_file;                            // empty: the system store
+    // From the configuration (daemon/options.cpp fills them; they have no
+    // defaults of their own): feed.url, feed.rest_url, feed.ca_file,
+    // feed.stale_after, feed.backfill_max, feed.backfill_hold. The rest are
+    // the feed's own constants.
+    std::string url;               // combined-stream endpoint
+    std::string rest_url;          // aggTrades / klines
+    std::filesystem::path ca_file; // empty: the system store
 
     // A connection that receives nothing (no data, ping, pong or reply) for
     // this long is dead. kryptod pings at half of it, so a quiet but healthy
     // feed always has its pong to show.
-    milliseconds stale_after{30'000};
+    milliseconds stale_after{0};
     milliseconds connect_timeout{10'000}; // resolve + TCP + TLS + websocket handshake
 
     milliseconds backoff_initial{1'000};
@@ -48,12 +52,12 @@ struct feed_options {
     // refused by the websocket layer, which bounds the feed's memory.
     std::size_t read_message_max = 64 * 1024;
 
-    milliseconds backfill_max{3'600'000}; // longer gaps fall back to 1-minute klines
+    milliseconds backfill_max{0}; // longer gaps fall back to 1-minute klines
     unsigned backfill_page_limit = 1000;
     std::size_t live_buffer_max = 100'000; // live trades held per coin while it catches up
     // How long a coin's live trades wait for its gap's replay (SPEC §4
     // feed.backfill_hold); past it they are evaluated as they come.
-    milliseconds backfill_hold{5'000};
+    milliseconds backfill_hold{0};
 };
 
 // A websocket or HTTP endpoint taken apart.

@@ -36,15 +36,6 @@ using queue_key = std::pair<core::user_id, core::channel>;
 
 } // namespace
 
-sender_options sender_options_from(config::notify_section const& notify) {
-    sender_options o;
-    o.max_attempts = static_cast<int>(notify.max_attempts);
-    o.webhook_allow_private = notify.webhook_allow_private;
-    o.retry_base = notify.retry_base;
-    o.retry_max = notify.retry_max;
-    return o;
-}
-
 struct outbox_sender::inbox {
     struct report {
         std::int64_t row = 0;

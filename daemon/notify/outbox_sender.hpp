@@ -102,11 +102,13 @@ struct attempt_report {
     std::string detail;
 };
 
+// The first four come from the configuration (daemon/options.cpp fills
+// them; they have no defaults of their own); the rest are the sender's.
 struct sender_options {
-    int max_attempts = 10;                                   // notify.max_attempts
+    int max_attempts = 0;                                    // notify.max_attempts
     bool webhook_allow_private = false;                      // notify.webhook_allow_private
-    std::chrono::milliseconds retry_base{30000};             // notify.retry_base
-    std::chrono::milliseconds retry_max{3600000};            // notify.retry_max
+    std::chrono::milliseconds retry_base{0};                 // notify.retry_base
+    std::chrono::milliseconds retry_max{0};                  // notify.retry_max
     std::chrono::milliseconds webhook_timeout{5000};         // the whole request
     std::chrono::milliseconds webhook_connect_timeout{3000}; // TCP and TLS set-up
     // How long a claimed row stays invisible to other claims: the time after
@@ -126,9 +128,6 @@ struct sender_options {
     // Called on the sender's thread after every attempt; may be empty.
     std::function<void(attempt_report const&)> on_attempt;
 };
-
-// The [notify] section's values (seconds) as sender options (milliseconds).
-sender_options sender_options_from(config::notify_section const& notify);
 
 struct sender_stats {
     std::uint64_t delivered = 0;

@@ -7,10 +7,12 @@
 #include "daemon/api/user_add.hpp"
 #include "daemon/api/users.hpp"
 #include "daemon/notify/notice.hpp"
+#include "daemon/options.hpp"
 #include "http/listener.hpp"
 #include "http_client.hpp"
 #include "storage/database.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/default_config.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -70,7 +72,7 @@ struct account_server {
         daemon::api::add_user_routes(r, services);
         server = std::make_shared<http::listener>(
             ioc, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0},
-            http::server_limits{}, std::move(r));
+            kryptod::daemon::server_limits_from(kryptod::test::default_config()), std::move(r));
         port = server->local_endpoint().port();
         server->run();
         thread = std::thread([this] { ioc.run(); });

@@ -7,8 +7,10 @@
 #include "daemon/api/market.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
+#include "daemon/options.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/sample_store.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -61,7 +63,9 @@ struct alert_server {
             storage::open_database(db_path),
             [this](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
         services = make_context(*writer, db_path, std::string(64, 'k'));
-        engine = std::make_unique<daemon::live_alerts>(ioc, *writer);
+        engine = std::make_unique<daemon::live_alerts>(
+            ioc, *writer,
+            kryptod::daemon::live_alerts_options_from(kryptod::test::default_config()));
         {
             auto reader = storage::open_reader(db_path);
             engine->load(reader);
@@ -72,10 +76,9 @@ struct alert_server {
         daemon::api::add_market_routes(r, services, *engine, {});
         server = std::make_shared<http::listener>(
             ioc, boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), 0},
-            http::server_limits{}, std::move(r));
+            kryptod::daemon::server_limits_from(kryptod::test::default_config()), std::move(r));
         port = server->local_endpoint().port();
         server->run();
-        engine->start();
         thread = std::thread([this] { ioc.run(); });
         auto c = client();
         alice = bearer(login(c, "alice@example.com", "correct horse battery").access);

@@ -11,9 +11,11 @@
 #include "daemon/api/market.hpp"
 #include "daemon/api/openapi.hpp"
 #include "daemon/live_alerts.hpp"
+#include "daemon/options.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/sample_store.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/default_config.hpp"
 #include "tests/support/piped_process.hpp"
 #include "tests/support/shell.hpp"
 
@@ -186,7 +188,8 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
     storage::writer writer(storage::open_database(dir / "kryptod.db"),
                            [&](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
     auto services = make_context(writer, dir / "kryptod.db", std::string(64, 'k'));
-    daemon::live_alerts engine(ioc, writer);
+    daemon::live_alerts engine(ioc, writer,
+                               daemon::live_alerts_options_from(kryptod::test::default_config()));
     http::router r;
     std::vector<operation> const operations_only = {
         {http::verb::get, "/healthz"}, {http::verb::get, "/readyz"}, {http::verb::get, "/metrics"}};

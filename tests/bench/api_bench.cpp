@@ -25,6 +25,7 @@
 #include "daemon/api/users.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
+#include "daemon/options.hpp"
 #include "http/listener.hpp"
 #include "http/password.hpp"
 #include "storage/alert_store.hpp"
@@ -33,6 +34,7 @@
 #include "storage/feed_state_store.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/default_config.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "wrk_support.hpp"
 
@@ -215,12 +217,13 @@ struct server {
         users = seed(db);
         writer = std::make_unique<storage::writer>(
             std::move(db), [this](std::function<void()> f) { asio::post(ioc, std::move(f)); });
-        engine = std::make_unique<kryptod::daemon::live_alerts>(ioc, *writer);
+        engine = std::make_unique<kryptod::daemon::live_alerts>(
+            ioc, *writer,
+            kryptod::daemon::live_alerts_options_from(kryptod::test::default_config()));
         {
             auto reader = storage::open_reader(path);
             engine->load(reader);
         }
-        engine->start();
         api::api_settings settings; // the daemon's defaults
         settings.rate_limit = 1'000'000;
         // As the service wires it: the page cache follows the writer.
@@ -242,7 +245,7 @@ struct server {
               });
         listener = std::make_shared<kryptod::http::listener>(
             ioc, asio::ip::tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0},
-            kryptod::http::server_limits{}, std::move(r));
+            kryptod::daemon::server_limits_from(kryptod::test::default_config()), std::move(r));
         port = listener->local_endpoint().port();
         listener->run();
         thread = std::thread([this] { ioc.run(); });

@@ -16,7 +16,9 @@
 #include "core/alert_book.hpp"
 #include "daemon/feed/binance_decode.hpp"
 #include "daemon/feed/market_feed.hpp"
+#include "daemon/options.hpp"
 #include "tests/feed/binance_test_server.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -160,7 +162,7 @@ double end_to_end(core::alert_book& book, frame_store const& store, std::size_t 
 
     net::io_context ioc;
     counting_sink sink(book);
-    feed::feed_options options;
+    auto options = kryptod::daemon::feed_options_from(kryptod::test::default_config());
     options.url = server.ws_url();
     options.rest_url = server.rest_url();
     auto market = std::make_shared<feed::market_feed>(ioc, options, book.symbols(), sink);

@@ -16,10 +16,12 @@
 // is missed or wrk is missing.
 #include "daemon/api/accounts.hpp"
 #include "daemon/api/users.hpp"
+#include "daemon/options.hpp"
 #include "http/listener.hpp"
 #include "storage/database.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/default_config.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "wrk_support.hpp"
 
@@ -92,7 +94,7 @@ struct server {
               });
         listener = std::make_shared<kryptod::http::listener>(
             ioc, asio::ip::tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0},
-            kryptod::http::server_limits{}, std::move(r));
+            kryptod::daemon::server_limits_from(kryptod::test::default_config()), std::move(r));
         port = listener->local_endpoint().port();
         listener->run();
         thread = std::thread([this] { ioc.run(); });

@@ -8,6 +8,8 @@
 #include "../notify/notify_fixture.hpp"
 #include "daemon/log.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/options.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -138,17 +140,16 @@ int main() {
             s.url = server.url();
             s.tls = daemon::smtp_tls::off;
             s.from = "bench@kryptod.test";
-            notify::sender_options o;
+            auto o = kryptod::daemon::sender_options_from(kryptod::test::default_config());
             o.batch = 64;
             o.on_attempt = [&t](notify::attempt_report const& r) { t.on_attempt(r); };
             auto sender = std::make_unique<notify::outbox_sender>(db.path, db.writer, s, o);
             auto const t0 = clock_type::now();
             sender->start();
             if (!t.wait_for(throughput_messages, std::chrono::seconds(120)) || t.failures)
-                throw std::runtime_error("the backlog was not delivered: " +
-                                         std::to_string(t.accepted.size()) + " accepted, " +
-                                         std::to_string(t.failures) + " failed " +
-                                         t.first_failure);
+                throw std::runtime_error(
+                    "the backlog was not delivered: " + std::to_string(t.accepted.size()) +
+                    " accepted, " + std::to_string(t.failures) + " failed " + t.first_failure);
             auto const elapsed = std::chrono::duration<double>(clock_type::now() - t0).count();
             sender->stop();
             rate = throughput_messages / elapsed;
@@ -163,7 +164,7 @@ int main() {
             s.url = server.url();
             s.tls = daemon::smtp_tls::off;
             s.from = "bench@kryptod.test";
-            notify::sender_options o;
+            auto o = kryptod::daemon::sender_options_from(kryptod::test::default_config());
             o.on_attempt = [&t](notify::attempt_report const& r) { t.on_attempt(r); };
             notify::outbox_sender sender(db.path, db.writer, s, o);
             sender.start();
@@ -186,7 +187,7 @@ int main() {
             s.url = server.url();
             s.tls = daemon::smtp_tls::off;
             s.from = "bench@kryptod.test";
-            notify::sender_options o;
+            auto o = kryptod::daemon::sender_options_from(kryptod::test::default_config());
             o.webhook_allow_private = true; // the tarpit is on 127.0.0.1
             o.on_attempt = [&t](notify::attempt_report const& r) {
                 if (r.channel == core::channel::email) t.on_attempt(r);

@@ -88,6 +88,7 @@ create_figures bench_creates(std::filesystem::path const& path, double seconds) 
     std::vector<double> commit_ms;
     std::size_t batched_jobs = 0;
     storage::writer_options opt;
+    opt.queue_capacity = 65536; // storage.queue_limit's default
     opt.on_commit = [&](std::chrono::nanoseconds took, std::size_t jobs) {
         std::lock_guard lock(commit_mutex);
         commit_ms.push_back(std::chrono::duration<double, std::milli>(took).count());

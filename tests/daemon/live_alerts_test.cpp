@@ -4,10 +4,12 @@
 // it was given, and announced once committed; a trade that does not cross,
 // or one for an alert disarmed meanwhile, records nothing.
 #include "daemon/live_alerts.hpp"
+#include "daemon/options.hpp"
 #include "storage/alert_store.hpp"
 #include "storage/database.hpp"
 #include "storage/outbox_store.hpp"
 #include "tests/storage/store_fixture.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <boost/asio/io_context.hpp>
@@ -35,7 +37,7 @@ struct live_fixture : storage::test::store_fixture {
         writer = std::make_unique<storage::writer>(
             storage::open_database(t.path),
             [this](std::function<void()> f) { boost::asio::post(ioc, std::move(f)); });
-        daemon::live_alerts_options options;
+        auto options = kryptod::daemon::live_alerts_options_from(kryptod::test::default_config());
         options.clock = daemon::wall_clock([this] { return now; });
         live = std::make_unique<daemon::live_alerts>(ioc, *writer, options);
         live->on_committed([this](std::size_t n) { committed += n; });
@@ -114,6 +116,46 @@ BOOST_FIXTURE_TEST_CASE(a_crossing_trade_is_recorded_and_announced_once_committe
     // Fired once: it left the book, a later crossing records nothing more.
     trade(102, 7100);
     BOOST_TEST(live->unconfirmed_fires() == 0u);
+}
+
+// Time-driven changes wait for on_clock(), which the daemon's cron calls
+// every second: an alert whose expires_at has passed leaves the book and its
+// stored status follows, and a trade after that fires nothing.
+BOOST_FIXTURE_TEST_CASE(on_clock_expires_lapsed_alerts_in_the_book_and_the_database, live_fixture) {
+    core::alert a = make_alert(alice, 100, now);
+    a.channels = core::channel::email;
+    a.expires_at = 8000;
+    a.id = alerts::insert(db, a, "BTCUSDT");
+    a.symbol = live->list_coin("BTCUSDT");
+    BOOST_REQUIRE((live->armed(a) == core::arm_outcome::armed));
+
+    now = 7999;
+    live->on_clock();
+    BOOST_TEST(live->book().contains(a.id));
+    now = 8000;
+    live->on_clock();
+    BOOST_TEST(!live->book().contains(a.id));
+    BOOST_REQUIRE(run_until([&] {
+        auto s = stored(a.id);
+        return s && s->status == core::alert_status::expired;
+    }));
+    BOOST_TEST(live->stats().expired == 1u);
+    trade(101, 8100);
+    BOOST_TEST(live->unconfirmed_fires() == 0u);
+}
+
+// After stop() the clock changes nothing: a clean stop leaves the rest to
+// the next start-up.
+BOOST_FIXTURE_TEST_CASE(on_clock_does_nothing_after_stop, live_fixture) {
+    core::alert a = make_alert(alice, 100, now);
+    a.expires_at = 8000;
+    a.id = alerts::insert(db, a, "BTCUSDT");
+    a.symbol = live->list_coin("BTCUSDT");
+    BOOST_REQUIRE((live->armed(a) == core::arm_outcome::armed));
+    live->stop();
+    now = 9000;
+    live->on_clock();
+    BOOST_TEST(live->book().contains(a.id));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_disarmed_alert_does_not_fire, live_fixture) {

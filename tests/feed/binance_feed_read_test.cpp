@@ -9,7 +9,9 @@
 // stop() must close the connection.
 #include "core/symbol_table.hpp"
 #include "daemon/feed/binance_feed.hpp"
+#include "daemon/options.hpp"
 #include "tests/feed/binance_test_server.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -234,7 +236,7 @@ void run_session(bool tls) {
     ssl.add_certificate_authority(net::buffer(std::string(test_cert)));
     kryptod::core::symbol_table symbols;
     symbols.intern("BTCUSDT");
-    feed::feed_options options;
+    auto options = kryptod::daemon::feed_options_from(kryptod::test::default_config());
     options.url = server.url();
     std::string error;
     auto const where = feed::parse_endpoint(options.url, error);

@@ -7,6 +7,8 @@
 #include "binance_test_server.hpp"
 #include "core/alert_book.hpp"
 #include "daemon/feed/market_feed.hpp"
+#include "daemon/options.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -65,7 +67,8 @@ struct feed_fixture {
     core::alert_book book;
     recording_sink sink{book};
     std::unique_ptr<binance_test_server> server;
-    daemon::feed::feed_options options;
+    daemon::feed::feed_options options =
+        kryptod::daemon::feed_options_from(kryptod::test::default_config());
     std::shared_ptr<daemon::feed::market_feed> feed;
     core::symbol_id btc, eth;
 

@@ -5,6 +5,7 @@
 // never resume past an unrecorded fire); a gap replayed late widens the
 // minute it belongs to and never replaces the newest price.
 #include "core/alert.hpp"
+#include "daemon/options.hpp"
 #include "daemon/trade_recorder.hpp"
 #include "printing.hpp"
 #include "storage/alert_store.hpp"
@@ -12,6 +13,7 @@
 #include "storage/feed_state_store.hpp"
 #include "storage/sample_store.hpp"
 #include "storage/user_store.hpp"
+#include "tests/support/default_config.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -39,7 +41,8 @@ struct recorder_fixture {
     storage::writer writer{storage::open_database(path), [this](std::function<void()> f) {
                                boost::asio::post(ioc, std::move(f));
                            }};
-    kd::live_alerts engine{ioc, writer};
+    kd::live_alerts engine{ioc, writer,
+                           kd::live_alerts_options_from(kryptod::test::default_config())};
     core::symbol_id btc = engine.list_coin("BTCUSDT");
     std::shared_ptr<kd::trade_recorder> recorder =
         std::make_shared<kd::trade_recorder>(ioc, engine, writer, 1000ms);
@@ -52,7 +55,6 @@ struct recorder_fixture {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
         minute = now - now % 60000 - 120000;
-        engine.start();
         recorder->start([this](core::symbol_id) { return position; });
     }
 
@@ -192,11 +194,15 @@ BOOST_FIXTURE_TEST_CASE(positions_wait_for_fires_to_be_durable, recorder_fixture
     BOOST_REQUIRE(run_until([&] { return engine.stats().commit_failures >= 1; }));
     // Flushes come and go: the sample is written, the position is not.
     BOOST_REQUIRE(run_until([&] { return samples().size() == 1; }));
-    ioc.run_for(1500ms);
+    // The daemon's cron retries the fire every second: it fails again.
+    engine.on_clock();
+    BOOST_REQUIRE(run_until([&] { return engine.stats().commit_failures >= 2; }));
+    ioc.run_for(500ms);
     BOOST_TEST(engine.unconfirmed_fires() == 1u);
     BOOST_TEST(!stored_position().has_value());
 
     other.exec("DROP TRIGGER refuse_fires");
+    engine.on_clock();
     BOOST_REQUIRE(run_until([&] { return stored_position().has_value(); }));
     BOOST_TEST(stored_position()->last_trade_id == 2000);
     BOOST_TEST(engine.stats().committed == 1u);

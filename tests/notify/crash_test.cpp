@@ -6,7 +6,9 @@
 #include "daemon/log.hpp"
 #include "daemon/notify/email_message.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/options.hpp"
 #include "notify_fixture.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <boost/test/unit_test.hpp>
@@ -49,7 +51,7 @@ BOOST_AUTO_TEST_CASE(a_killed_sender_loses_nothing_and_duplicates_at_most_once) 
     settings.url = server.url();
     settings.tls = daemon::smtp_tls::off;
     settings.from = "alerts@kryptod.test";
-    notify::sender_options options;
+    auto options = kryptod::daemon::sender_options_from(kryptod::test::default_config());
     options.lease = 300ms; // how soon the survivor may take over the dead sender's rows
     options.batch = 16;
 

@@ -7,7 +7,9 @@
 // signed webhooks.
 #include "daemon/notify/email_message.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/options.hpp"
 #include "notify_fixture.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -37,7 +39,7 @@ struct sender_fixture : database_fixture {
     }
 
     static notify::sender_options options() {
-        notify::sender_options o;
+        auto o = kryptod::daemon::sender_options_from(kryptod::test::default_config());
         o.max_attempts = 5;
         o.retry_base = 50ms;
         o.retry_max = 200ms;

@@ -5,7 +5,9 @@
 // beyond one lease still waits for its time.
 #include "daemon/notify/email_message.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/options.hpp"
 #include "notify_fixture.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -24,7 +26,7 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_sender_takes_over_a_dead_senders_lease_at_on
     auto const user = add_user("erin@example.com");
     auto const orphan =
         enqueue_account_email(user, {"erin@example.com", "claimed by the dead", "x\n"}, "orphan");
-    notify::sender_options options;
+    auto options = kryptod::daemon::sender_options_from(kryptod::test::default_config());
     options.idle_poll = 100ms;
     // The dead sender's claim, with the lease a running daemon uses.
     auto const claimed = write<std::size_t>([&](SQLite::Database& db) {
