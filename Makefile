@@ -39,6 +39,7 @@ test-long: test-deps build
 	@ctest --test-dir $(BUILD) -L long --output-on-failure
 
 bench: test-deps build
+	@cmake --build $(BUILD) -j $(JOBS) --target benches
 	@ctest --test-dir $(BUILD) -L bench --output-on-failure -V
 
 # The package test installs the Release package; a sanitizer build has
