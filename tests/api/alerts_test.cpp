@@ -596,7 +596,7 @@ BOOST_AUTO_TEST_CASE(a_repeated_key_is_refused_naming_it) {
             "price");
     refused(bhttp::verb::post, "/api/alerts",
             R"({"symbol":"BTCUSDT","target_price":"1","direction":"above","x":{"a":1,"a":2}})",
-            s.alice, "a");
+            s.alice, "x.a");
     BOOST_TEST(
         json_of(c.call(bhttp::verb::get, "/api/alerts", {}, s.alice)).at("total").as_int64() == 0);
 
