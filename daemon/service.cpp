@@ -2,6 +2,7 @@
 #include "daemon/service.hpp"
 
 #include "daemon/api/accounts.hpp"
+#include "daemon/api/alert_transfer.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/market.hpp"
 #include "daemon/api/openapi.hpp"
@@ -393,6 +394,7 @@ void service::impl::retain_history() {
 bool service::impl::start_listener() {
     http::server_limits limits;
     limits.max_body = cfg.http.max_body;
+    limits.larger_bodies.emplace_back(api::import_path, api::import_body_limit(cfg.http.max_body));
     limits.max_connections = cfg.http.max_connections;
     limits.header_timeout = cfg.http.header_timeout;
     limits.idle_timeout = cfg.http.idle_timeout;
