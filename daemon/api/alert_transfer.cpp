@@ -13,6 +13,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 namespace kryptod::daemon::api {
@@ -26,8 +27,9 @@ namespace {
 // would otherwise repeat one mistake 10,000 times.
 constexpr std::size_t max_listed_errors = 100;
 
-// An import as checked, before anything is written: the alerts in order,
-// each with its coin's name, or the problems of the items.
+// An import as read, before anything is written: the changes of each item
+// that parsed, in order, with the prefix that names its fields, and the
+// problems of those that did not.
 struct import_batch {
     std::vector<alert_changes> items;
     std::vector<std::string> prefixes; // "items[3]." or "row 4: ", per item
