@@ -28,9 +28,15 @@ constexpr std::array<alert_column, 8> columns{{
     {"symbol", cell_type::text,
      [](core::alert const&, std::string_view symbol) { return std::string(symbol); }},
     {"target_price", cell_type::text,
-     [](core::alert const& a, std::string_view) { return a.target.to_string(); }},
+     [](core::alert const& a, std::string_view) {
+         return a.kind == core::alert_kind::price ? a.target.to_string() : std::string();
+     }},
+    // A price alert's above or below, a move alert's up or down.
     {"direction", cell_type::text,
-     [](core::alert const& a, std::string_view) { return std::string(core::to_string(a.side)); }},
+     [](core::alert const& a, std::string_view) {
+         return std::string(a.kind == core::alert_kind::price ? core::to_string(a.side)
+                                                              : core::to_string(a.move_side));
+     }},
     {"name", cell_type::text, [](core::alert const& a, std::string_view) { return a.name; }},
     {"repeat", cell_type::text,
      [](core::alert const& a, std::string_view) { return std::string(core::to_string(a.repeat)); }},
