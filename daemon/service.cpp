@@ -2,6 +2,7 @@
 #include "daemon/service.hpp"
 
 #include "daemon/api/accounts.hpp"
+#include "daemon/api/alert_transfer.hpp"
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/market.hpp"
 #include "daemon/api/openapi.hpp"
@@ -387,7 +388,8 @@ void service::impl::retain_history() {
 }
 
 bool service::impl::start_listener() {
-    auto const limits = server_limits_from(cfg);
+    auto limits = server_limits_from(cfg);
+    limits.larger_bodies.emplace_back(api::import_path, api::import_body_limit(cfg.http.max_body));
     auto const& address = cfg.http.listen;
     try {
         asio::ip::tcp::endpoint endpoint{asio::ip::make_address(address.host), address.port};

@@ -116,7 +116,9 @@ void http_session::serve() {
             first_request_ = false;
             parser_.emplace();
             parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header));
-            parser_->body_limit(limits_.max_body);
+            // The path is not known before the head is in; body_allowed()
+            // then narrows the limit to the path's.
+            parser_->body_limit(limits_.largest_body());
             state_ = state::header;
             set_deadline(limits_.header_timeout);
         }
@@ -167,9 +169,23 @@ bool http_session::parse() {
         if (state_ == state::header && parser_->is_header_done()) {
             state_ = state::body;
             set_deadline(limits_.body_timeout);
-            if (!answer_expectation()) return false;
+            if (!body_allowed() || !answer_expectation()) return false;
         }
     }
+}
+
+// The head of a request with a body is in (state body). Refuses (413) a
+// body declared larger than its path's limit, before any of it is read, and
+// holds the parser to that limit (a chunked body's size is known only as
+// it comes). True when the body may be read.
+bool http_session::body_allowed() {
+    auto const limit = limits_.body_limit(target_path(parser_->get().target()));
+    if (auto const length = parser_->content_length(); length && *length > limit) {
+        fail_request(status::payload_too_large, "request body too large");
+        return false;
+    }
+    parser_->body_limit(limit);
+    return true;
 }
 
 // The head of a request with a body is in (state body). Answers its

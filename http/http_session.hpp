@@ -113,6 +113,7 @@ private:
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t n);
     bool dispatch();
+    bool body_allowed();
     bool answer_expectation();
     void on_response(response res);
     bool start_write();

@@ -21,8 +21,8 @@ namespace {
 
 // A Boost.JSON parse handler that builds the document as json::parser does,
 // and also notes what that parser forgets: a key repeated in one object, the
-// exact text of each number that is a direct member of the top-level object,
-// and the top-level members holding text that is not UTF-8.
+// exact text of each number that is an object's member, and the strings
+// holding text that is not UTF-8, each by its path ("items[3].name").
 class strict_handler {
 public:
     static constexpr std::size_t max_object_size = json::object::max_size();
@@ -31,31 +31,30 @@ public:
     static constexpr std::size_t max_string_size = json::string::max_size();
 
     json::value_stack st;
-    std::optional<std::string> duplicate;       // the first repeated key
-    std::map<std::string, std::string> numbers; // top-level member -> number text
-    std::set<std::string> not_utf8;             // top-level members with bad text
-    bool bad_key = false;                       // a key that is not UTF-8
+    std::optional<std::string> duplicate; // the path of the first repeated key
+    json_notes notes;
+    bool bad_key = false; // a key that is not UTF-8
 
     bool on_document_begin(json::error_code&) { return true; }
     bool on_document_end(json::error_code&) { return true; }
     bool on_object_begin(json::error_code&) {
-        ++depth_;
-        keys_.emplace_back();
+        frames_.emplace_back();
         return true;
     }
     bool on_object_end(std::size_t n, json::error_code&) {
-        --depth_;
-        keys_.pop_back();
+        frames_.pop_back();
         st.push_object(n);
+        value_done();
         return true;
     }
     bool on_array_begin(json::error_code&) {
-        ++depth_;
+        frames_.push_back({true, 0, {}, {}});
         return true;
     }
     bool on_array_end(std::size_t n, json::error_code&) {
-        --depth_;
+        frames_.pop_back();
         st.push_array(n);
+        value_done();
         return true;
     }
     bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
@@ -71,8 +70,9 @@ public:
             ec = json::error::syntax;
             return false;
         }
-        if (!keys_.back().insert(text_).second && !duplicate) duplicate = text_;
-        if (depth_ == 1) member_ = text_;
+        auto& object = frames_.back();
+        object.key = text_;
+        if (!object.keys.insert(text_).second && !duplicate) duplicate = path();
         text_.clear();
         return true;
     }
@@ -84,8 +84,9 @@ public:
     bool on_string(json::string_view s, std::size_t, json::error_code&) {
         text_.append(s.data(), s.size());
         st.push_string(s);
-        if (depth_ >= 1 && !core::utf8_length(text_)) not_utf8.insert(member_);
+        if (!core::utf8_length(text_)) notes.not_utf8.insert(path());
         text_.clear();
+        value_done();
         return true;
     }
     bool on_number_part(json::string_view s, json::error_code&) {
@@ -109,27 +110,67 @@ public:
     }
     bool on_bool(bool b, json::error_code&) {
         st.push_bool(b);
+        value_done();
         return true;
     }
     bool on_null(json::error_code&) {
         st.push_null();
+        value_done();
         return true;
     }
     bool on_comment_part(json::string_view, json::error_code&) { return true; }
     bool on_comment(json::string_view, json::error_code&) { return true; }
 
 private:
-    void number_done(json::string_view last) {
-        text_.append(last.data(), last.size());
-        if (depth_ == 1 && keys_.size() == 1) numbers[member_] = text_;
-        text_.clear();
+    // An open object or array: the member or element being read.
+    struct frame {
+        bool array = false;
+        std::size_t index = 0;                // array: of the element being read
+        std::string key;                      // object: of the member being read
+        std::unordered_set<std::string> keys; // object: every key so far
+    };
+
+    // Where the value being read sits, as field_error names it.
+    std::string path() const {
+        std::string out;
+        for (auto const& f : frames_) {
+            if (f.array) {
+                out += '[';
+                out += std::to_string(f.index);
+                out += ']';
+            } else {
+                if (!out.empty()) out += '.';
+                out += f.key;
+            }
+        }
+        return out;
     }
 
-    std::size_t depth_ = 0;
-    std::vector<std::unordered_set<std::string>> keys_; // of each open object
-    std::string member_;                                // the current top-level key
-    std::string text_;                                  // the key, string or number so far
+    void value_done() {
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    }
+
+    void number_done(json::string_view last) {
+        text_.append(last.data(), last.size());
+        if (!frames_.empty() && !frames_.back().array) notes.numbers[path()] = text_;
+        text_.clear();
+        value_done();
+    }
+
+    std::vector<frame> frames_;
+    std::string text_; // the key, string or number so far
 };
+
+// True when a string under `field` (the field itself, or an element or
+// member inside it) is not UTF-8.
+bool holds_bad_text(json_notes const& notes, std::string const& field) {
+    if (notes.not_utf8.empty()) return false;
+    for (auto it = notes.not_utf8.lower_bound(field);
+         it != notes.not_utf8.end() && it->starts_with(field); ++it)
+        if (it->size() == field.size() || (*it)[field.size()] == '.' || (*it)[field.size()] == '[')
+            return true;
+    return false;
+}
 
 bool matches(json::value const& v, field_kind kind) noexcept {
     switch (kind) {
@@ -169,8 +210,8 @@ std::string_view describe_kind(field_kind kind) noexcept {
     return "has the wrong type";
 }
 
-std::variant<json::object, body_error>
-parse_body(std::string_view body, std::span<field_spec const> schema, json_limits const& limits) {
+std::variant<json_document, body_error> parse_document(std::string_view body,
+                                                       json_limits const& limits) {
     if (body.size() > limits.max_size)
         return body_error{status::payload_too_large,
                           "the request body is larger than " + std::to_string(limits.max_size) +
@@ -178,8 +219,8 @@ parse_body(std::string_view body, std::span<field_spec const> schema, json_limit
                           {}};
     json::parse_options options;
     options.max_depth = limits.max_depth;
-    // Text is checked member by member below, so that a bad name is a 422
-    // naming its field rather than a malformed body.
+    // Text is checked field by field (check_fields()), so that a bad name is
+    // a 422 naming its field rather than a malformed body.
     options.allow_invalid_utf8 = true;
     json::basic_parser<strict_handler> parser(options);
     parser.handler().st.reset(); // as json::parser does before building a value
@@ -194,34 +235,52 @@ parse_body(std::string_view body, std::span<field_spec const> schema, json_limit
             return body_error{status::bad_request, "malformed JSON: a key is not UTF-8 text", {}};
         return body_error{status::bad_request, "malformed JSON: " + ec.message(), {}};
     }
-    auto value = handler.st.release();
-    if (!value.is_object())
-        return body_error{status::bad_request, "the request body must be a JSON object", {}};
-    auto& object = value.get_object();
     // Two parsers reading one body could each pick a different copy of a
     // repeated key; refusing the body leaves nothing to pick.
     if (handler.duplicate)
         return body_error{status::unprocessable_entity,
                           "the request body names a field twice",
                           {{*handler.duplicate, "appears more than once"}}};
+    return json_document{handler.st.release(), std::move(handler.notes)};
+}
 
+std::vector<field_error> check_fields(json::object& object, std::span<field_spec const> schema,
+                                      json_notes const& notes, std::string_view prefix) {
     std::vector<field_error> errors;
+    std::string path(prefix);
     for (auto& member : object) {
         auto const key = std::string_view(member.key());
+        path.resize(prefix.size());
+        path += key;
         auto spec = std::find_if(schema.begin(), schema.end(),
                                  [&](field_spec const& f) { return f.name == key; });
-        if (spec == schema.end())
-            errors.push_back({std::string(key), "unknown field"});
-        else if (!matches(member.value(), spec->kind))
-            errors.push_back({std::string(key), std::string(describe_kind(spec->kind))});
-        else if (handler.not_utf8.contains(std::string(key)))
-            errors.push_back({std::string(key), "must be UTF-8 text"});
-        else if (spec->kind == field_kind::decimal && member.value().is_number())
-            member.value() = json::string(handler.numbers.at(std::string(key)));
+        if (spec == schema.end()) {
+            errors.push_back({path, "unknown field"});
+        } else if (!matches(member.value(), spec->kind)) {
+            errors.push_back({path, std::string(describe_kind(spec->kind))});
+        } else if (holds_bad_text(notes, path)) {
+            errors.push_back({path, "must be UTF-8 text"});
+        } else if (spec->kind == field_kind::decimal && member.value().is_number()) {
+            auto const text = notes.numbers.find(path);
+            member.value() = json::string(
+                text != notes.numbers.end() ? text->second : json::serialize(member.value()));
+        }
     }
     for (auto const& spec : schema)
         if (spec.required && !object.contains(spec.name))
-            errors.push_back({std::string(spec.name), "is required"});
+            errors.push_back({std::string(prefix) + std::string(spec.name), "is required"});
+    return errors;
+}
+
+std::variant<json::object, body_error>
+parse_body(std::string_view body, std::span<field_spec const> schema, json_limits const& limits) {
+    auto parsed = parse_document(body, limits);
+    if (auto* e = std::get_if<body_error>(&parsed)) return std::move(*e);
+    auto& doc = std::get<json_document>(parsed);
+    if (!doc.value.is_object())
+        return body_error{status::bad_request, "the request body must be a JSON object", {}};
+    auto& object = doc.value.get_object();
+    auto errors = check_fields(object, schema, doc.notes, "");
     if (!errors.empty())
         return body_error{status::unprocessable_entity,
                           "the request body does not match its schema", std::move(errors)};

@@ -25,18 +25,26 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace kryptod::http {
 
 // The members without a default are the daemon's http.* keys, filled from
 // its configuration (daemon/options.cpp), which owns their defaults.
 struct server_limits {
-    std::size_t max_body = 0;               // larger bodies: 413
+    std::size_t max_body = 0; // larger bodies: 413
+    // Paths (as target_path() gives them) whose requests may carry a body
+    // larger than max_body, each with its limit: a bulk import, say. Every
+    // other path keeps max_body.
+    std::vector<std::pair<std::string, std::size_t>> larger_bodies;
     std::size_t max_header = 16 * 1024;     // larger request heads: 431
     std::size_t max_connections = 0;        // concurrent sessions
     std::size_t max_connections_per_ip = 0; // concurrent sessions from one peer address
@@ -48,6 +56,20 @@ struct server_limits {
     std::chrono::seconds header_timeout{0}; // from a request's first byte to its last header byte
     std::chrono::seconds body_timeout{30};  // to read a body, and to write an answer
     std::chrono::seconds idle_timeout{0};   // a keep-alive connection with no request
+
+    // The body limit of requests to `path`.
+    std::size_t body_limit(std::string_view path) const noexcept {
+        for (auto const& [p, limit] : larger_bodies)
+            if (p == path) return limit;
+        return max_body;
+    }
+    // The largest body limit of any path: a request's, until its head is in.
+    std::size_t largest_body() const noexcept {
+        std::size_t out = max_body;
+        for (auto const& e : larger_bodies)
+            out = std::max(out, e.second);
+        return out;
+    }
 };
 
 class session_registry;

@@ -125,6 +125,23 @@ std::optional<std::string> read_field(std::string_view k, json::value const& val
     return std::nullopt;
 }
 
+// Reads the values of an object that passed its schema; each problem is
+// appended to `errors`, named `prefix` + field.
+std::optional<alert_changes> read_values(json::object const& object, alert_body_kind kind,
+                                         std::string_view prefix,
+                                         std::vector<http::field_error>& errors) {
+    alert_changes c;
+    auto const before = errors.size();
+    for (auto const& [key, value] : object)
+        if (auto wrong = read_field(key, value, c))
+            errors.push_back({std::string(prefix) + std::string(key), *wrong});
+    if (kind == alert_body_kind::create_compat && !object.contains("target_price") &&
+        !object.contains("price"))
+        errors.push_back({std::string(prefix) + "price", "is required"});
+    if (errors.size() != before) return std::nullopt;
+    return c;
+}
+
 std::string field_name(core::alert_field_error e) {
     switch (e) {
     case core::alert_field_error::target_price:
@@ -145,24 +162,56 @@ std::string field_name(core::alert_field_error e) {
 
 } // namespace
 
+std::optional<alert_changes> read_alert_object(json::object& object, http::json_notes const& notes,
+                                               alert_body_kind kind, std::string_view prefix,
+                                               std::vector<http::field_error>& errors) {
+    auto schema_errors = http::check_fields(object, fields_of(kind), notes, prefix);
+    if (!schema_errors.empty()) {
+        errors.insert(errors.end(), std::make_move_iterator(schema_errors.begin()),
+                      std::make_move_iterator(schema_errors.end()));
+        return std::nullopt;
+    }
+    return read_values(object, kind, prefix, errors);
+}
+
 std::variant<alert_changes, http::response> parse_alert_body(std::string_view body,
                                                              alert_body_kind kind,
                                                              http::json_limits const& limits,
                                                              unsigned version) {
     auto parsed = http::parse_body(body, fields_of(kind), limits);
     if (auto* e = std::get_if<http::body_error>(&parsed)) return e->to_response(version);
-    auto const& obj = std::get<json::object>(parsed);
-    alert_changes c;
     std::vector<http::field_error> errors;
-    for (auto const& [key, value] : obj)
-        if (auto wrong = read_field(key, value, c)) errors.push_back({std::string(key), *wrong});
-    if (kind == alert_body_kind::create_compat && !obj.contains("target_price") &&
-        !obj.contains("price"))
-        errors.push_back({"price", "is required"});
-    if (!errors.empty())
+    auto c = read_values(std::get<json::object>(parsed), kind, {}, errors);
+    if (!c)
         return http::problem(http::status::unprocessable_entity, "the alert is not valid", errors,
                              version);
-    return c;
+    return std::move(*c);
+}
+
+std::variant<core::alert, http::field_error> new_alert(alert_changes const& c, core::user_id owner,
+                                                       live_alerts const& engine,
+                                                       core::millis now) {
+    auto const symbol = engine.book().symbols().find(*c.symbol);
+    if (!symbol || !engine.listed(*symbol))
+        return http::field_error{"symbol", "is not a listed coin"};
+    core::alert a;
+    a.owner = owner;
+    a.symbol = *symbol;
+    apply(a, c);
+    if (!c.side) {
+        auto const last = engine.book().prices().get(*symbol);
+        auto inferred = core::infer_direction(
+            a.target, last ? std::optional<core::price>(last->last) : std::nullopt);
+        if (!inferred)
+            return http::field_error{"direction",
+                                     last ? "is required: the target equals the last price"
+                                          : "is required: the coin has no price yet"};
+        a.side = *inferred;
+    }
+    core::create(a, now);
+    if (auto e = core::validate(a, now); e != core::alert_field_error::none)
+        return http::field_error{field_name(e), std::string(core::describe(e))};
+    return a;
 }
 
 void apply(core::alert& a, alert_changes const& c) {

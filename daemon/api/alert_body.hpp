@@ -14,6 +14,7 @@
 
 #include "core/alert.hpp"
 #include "core/price.hpp"
+#include "daemon/live_alerts.hpp"
 #include "http/json_body.hpp"
 #include "http/message.hpp"
 
@@ -22,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace kryptod::daemon::api {
 
@@ -44,11 +46,29 @@ enum class alert_body_kind {
     patch,         // any of the settable fields, and status
 };
 
+// Checks one alert object of a parsed document as parse_alert_body() checks
+// a whole body (against the fields of `kind`, then each field's value),
+// appending to `errors` each problem, its field named `prefix` + name
+// ("items[3]." + "target_price"). Returns the changes when the object
+// passed. An import reads each of its alerts with this.
+std::optional<alert_changes> read_alert_object(boost::json::object& object,
+                                               http::json_notes const& notes, alert_body_kind kind,
+                                               std::string_view prefix,
+                                               std::vector<http::field_error>& errors);
+
 // Parses and checks `body`. Returns the changes, or the answer refusing them.
 std::variant<alert_changes, http::response> parse_alert_body(std::string_view body,
                                                              alert_body_kind kind,
                                                              http::json_limits const& limits,
                                                              unsigned version);
+
+// The new alert of `owner` that the changes of a create body describe,
+// created at `now`: its coin listed, its direction inferred from the coin's
+// last price when not given, and core::validate() satisfied. Otherwise the
+// field that is wrong (named without any prefix) and why. Runs on the
+// io_context thread, which owns `engine`.
+std::variant<core::alert, http::field_error> new_alert(alert_changes const& c, core::user_id owner,
+                                                       live_alerts const& engine, core::millis now);
 
 // Applies the user-settable changes to `a`; the status is the caller's.
 void apply(core::alert& a, alert_changes const& c);

@@ -5,6 +5,7 @@
 
 #include "daemon/api/alert_body.hpp"
 #include "daemon/api/alert_json.hpp"
+#include "daemon/api/alert_transfer.hpp"
 #include "daemon/api/list_query.hpp"
 #include "daemon/api/responses.hpp"
 #include "daemon/log.hpp"
@@ -137,28 +138,11 @@ void alert_api::create(http::incoming in, http::responder respond, alert_body_ki
     if (auto* res = std::get_if<http::response>(&parsed)) return respond(std::move(*res));
     auto const& c = std::get<alert_changes>(parsed);
 
-    auto const symbol = engine.book().symbols().find(*c.symbol);
-    if (!symbol || !engine.listed(*symbol))
-        return respond(invalid_alert("symbol", "is not a listed coin", version));
-    core::alert a;
-    a.owner = who->user.id;
-    a.symbol = *symbol;
-    apply(a, c);
-    if (!c.side) {
-        auto const last = engine.book().prices().get(*symbol);
-        auto inferred = core::infer_direction(
-            a.target, last ? std::optional<core::price>(last->last) : std::nullopt);
-        if (!inferred)
-            return respond(invalid_alert("direction",
-                                         last ? "is required: the target equals the last price"
-                                              : "is required: the coin has no price yet",
-                                         version));
-        a.side = *inferred;
-    }
     auto const now = now_millis();
-    core::create(a, now);
-    if (auto e = core::validate(a, now); e != core::alert_field_error::none)
-        return respond(invalid_alert(e, version));
+    auto made = new_alert(c, who->user.id, engine, now);
+    if (auto* wrong = std::get_if<http::field_error>(&made))
+        return respond(invalid_alert(std::move(wrong->field), std::move(wrong->message), version));
+    auto a = std::get<core::alert>(made);
 
     auto over_limit = std::make_shared<bool>(false);
     auto const limit = static_cast<std::int64_t>(settings.max_active_per_user);
@@ -345,14 +329,15 @@ void add_alert_routes(http::router& r, std::shared_ptr<api_context> const& conte
     r.add(verb::post, "/api/alerts", [api](http::incoming in, http::responder respond) {
         api->create(std::move(in), std::move(respond), alert_body_kind::create);
     });
-    r.add(verb::post, "/api/alerts/create", [api](http::incoming in, http::responder respond) {
+    r.add(verb::post, "/api/alerts/create/", [api](http::incoming in, http::responder respond) {
         api->create(std::move(in), std::move(respond), alert_body_kind::create_compat);
     });
     r.add(verb::get, "/api/alerts", bind(&alert_api::list));
+    add_alert_transfer_routes(r, context, engine, settings); // before {id} takes "export"
     r.add(verb::get, "/api/alerts/{id}", bind(&alert_api::get));
     r.add(verb::patch, "/api/alerts/{id}", bind(&alert_api::patch));
     r.add(verb::delete_, "/api/alerts/{id}", bind(&alert_api::remove));
-    r.add(verb::delete_, "/api/alerts/delete/{id}", bind(&alert_api::remove));
+    r.add(verb::delete_, "/api/alerts/delete/{id}/", bind(&alert_api::remove));
     r.add(verb::get, "/api/alerts/{id}/events", bind(&alert_api::events));
 }
 

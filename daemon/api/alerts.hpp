@@ -3,6 +3,7 @@
 //   alerts.cpp      the alert routes (this header): CRUD and event history
 //   alert_body.cpp  create and PATCH bodies, parsed with http::parse_body
 //   alert_json.cpp  the one serialiser of an alert, for answers and pages
+//   alert_transfer.cpp, alert_columns.cpp  import and export (JSON, CSV)
 //   market.cpp      coins with last price and 24 h change, price history
 //   accounts.cpp, users.cpp  registration, login, tokens, admin users
 //   api_context, responses, list_query, account_rules  what handlers share
@@ -40,7 +41,8 @@ struct alert_api_settings {
 };
 
 // Adds /api/alerts (and the original paths /api/alerts/create/ and
-// /api/alerts/delete/{id}/), /api/alerts/{id} and /api/alerts/{id}/events.
+// /api/alerts/delete/{id}/), /api/alerts/export, /api/alerts/import,
+// /api/alerts/{id} and /api/alerts/{id}/events.
 void add_alert_routes(http::router& r, std::shared_ptr<api_context> const& context,
                       live_alerts& engine, alert_api_settings settings);
 

@@ -49,6 +49,17 @@ struct http_client {
         return res;
     }
 
+    // Sends `req` with the headers it has (Accept, Content-Type, ...).
+    http_response send(bhttp::request<bhttp::string_body> req) {
+        req.set(bhttp::field::host, "127.0.0.1");
+        req.prepare_payload();
+        bhttp::write(socket, req);
+        bhttp::response_parser<bhttp::string_body> parser;
+        parser.body_limit(64 * 1024 * 1024);
+        bhttp::read(socket, buffer, parser);
+        return parser.release();
+    }
+
     http_response post(std::string target, boost::json::value const& body,
                        std::string const& authorization = {}) {
         return call(bhttp::verb::post, std::move(target), boost::json::serialize(body),

@@ -366,7 +366,7 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
                {{"symbol", "btcusdt"}, {"target_price", "62000"}, {"name", "up"}}, alice);
     BOOST_REQUIRE_MESSAGE(created.result_int() == 201, created.body());
     auto const id = std::to_string(json_of(created).at("id").as_int64());
-    auto compat = r.send(verb::post, "/api/alerts/create",
+    auto compat = r.send(verb::post, "/api/alerts/create/",
                          {{"symbol", "BTCUSDT"},
                           {"price", 50000.5},
                           {"direction", "below"},
@@ -382,6 +382,18 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
             .result_int() == 422);
     BOOST_TEST(r.send(verb::post, "/api/alerts", {{"symbol", "BTCUSDT"}, {"target_price", "1"}})
                    .result_int() == 401);
+    auto imported = r.send(
+        verb::post, "/api/alerts/import",
+        {{"items", json::array{json::object{
+                       {"symbol", "BTCUSDT"}, {"target_price", "90000"}, {"direction", "above"}}}}},
+        alice);
+    BOOST_TEST(imported.result_int() == 201, imported.body());
+    BOOST_TEST(r.send(verb::post, "/api/alerts/import",
+                      {{"items", json::array{json::object{{"symbol", "BTCUSDT"}}}}}, alice)
+                   .result_int() == 422);
+    BOOST_TEST(
+        r.call(verb::get, "/api/alerts/export", "/api/alerts/export", {}, alice).result_int() ==
+        200);
     d.exchange->send("trade BTCUSDT 62000.5");
     BOOST_REQUIRE(eventually([&] {
         return json_of(r.call(verb::get, "/api/alerts/{id}", "/api/alerts/" + id, {}, alice))
@@ -410,8 +422,8 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
     BOOST_TEST(
         r.call(verb::get, "/api/alerts/{id}", "/api/alerts/" + id, {}, bob_token).result_int() ==
         404);
-    BOOST_TEST(r.call(verb::delete_, "/api/alerts/delete/{id}", "/api/alerts/delete/" + compat_id,
-                      {}, alice)
+    BOOST_TEST(r.call(verb::delete_, "/api/alerts/delete/{id}/",
+                      "/api/alerts/delete/" + compat_id + "/", {}, alice)
                    .result_int() == 204);
     BOOST_TEST(r.call(verb::delete_, "/api/alerts/{id}", "/api/alerts/" + compat_id, {}, alice)
                    .result_int() == 404);

@@ -76,4 +76,31 @@ BOOST_AUTO_TEST_CASE(missing_required_field_is_named) {
     BOOST_TEST(e.errors[0].message == "is required");
 }
 
+// A batch body's items are checked one by one, with what the parser noted
+// of each kept by its path: numbers' exact text, text that is not UTF-8, and
+// a key repeated inside an item named down to the item.
+BOOST_AUTO_TEST_CASE(items_of_a_document_are_checked_by_path) {
+    auto parsed = parse_document(
+        "{\"items\":[{\"email\":\"a@b.c\",\"age\":3},{\"email\":\"\xff\",\"age\":1.50}]}");
+    BOOST_TEST_REQUIRE(std::holds_alternative<json_document>(parsed));
+    auto& doc = std::get<json_document>(parsed);
+    BOOST_TEST(doc.notes.numbers.at("items[1].age") == "1.50");
+    auto& items = doc.value.as_object().at("items").as_array();
+    constexpr field_spec with_decimal[] = {{"email", field_kind::string, true},
+                                           {"age", field_kind::decimal}};
+    BOOST_TEST(check_fields(items[0].as_object(), with_decimal, doc.notes, "items[0].").empty());
+    auto errors = check_fields(items[1].as_object(), with_decimal, doc.notes, "items[1].");
+    BOOST_TEST_REQUIRE(errors.size() == 1u);
+    BOOST_TEST(errors[0].field == "items[1].email");
+    BOOST_TEST(errors[0].message == "must be UTF-8 text");
+    // The decimal became its exact text, not 1.5.
+    BOOST_TEST(items[1].as_object().at("age").as_string() == "1.50");
+
+    auto repeated = parse_document(R"({"items":[{"email":"x"},{"email":"x","email":"y"}]})");
+    BOOST_TEST_REQUIRE(std::holds_alternative<body_error>(repeated));
+    auto const& e = std::get<body_error>(repeated);
+    BOOST_TEST(e.errors.at(0).field == "items[1].email");
+    BOOST_TEST(e.errors.at(0).message == "appears more than once");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -220,6 +220,33 @@ BOOST_AUTO_TEST_CASE(oversized_body_is_413) {
     BOOST_TEST(!res.keep_alive());
 }
 
+// One path may take a larger body (a bulk import); every other keeps
+// max_body, whether the body's length is declared or it comes chunked.
+BOOST_AUTO_TEST_CASE(a_path_with_a_larger_body_limit_keeps_it_to_itself) {
+    auto limits = server_fixture::test_limits();
+    limits.larger_bodies.emplace_back("/echo", 8192);
+    server_fixture srv(limits);
+    auto post = [&](std::string const& target, std::size_t size) {
+        client c(srv.port);
+        return c.call(verb::post, target, std::string(size, 'x'));
+    };
+    BOOST_TEST(post("/echo", 4096).body() == std::string(4096, 'x'));
+    BOOST_TEST(post("/echo/?q=1", 8192).result() == status::ok);
+    BOOST_TEST(post("/echo", 8193).result() == status::payload_too_large);
+    BOOST_TEST(post("/hello", 1025).result() == status::payload_too_large);
+    auto chunked = [&](std::string const& target, std::size_t size) {
+        client c(srv.port);
+        std::ostringstream head;
+        head << "POST " << target << " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             << std::hex << size << "\r\n";
+        c.send_raw(head.str() + std::string(size, 'x') + "\r\n0\r\n\r\n");
+        return c.read();
+    };
+    BOOST_TEST(chunked("/echo", 4096).result() == status::ok);
+    BOOST_TEST(chunked("/echo", 9000).result() == status::payload_too_large);
+    BOOST_TEST(chunked("/hello", 2000).result() == status::payload_too_large);
+}
+
 BOOST_AUTO_TEST_CASE(oversized_header_is_431) {
     server_fixture srv;
     client c(srv.port);
