@@ -16,6 +16,7 @@
 #include "daemon/api/alerts.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
+#include "daemon/options.hpp"
 #include "http/listener.hpp"
 #include "http/password.hpp"
 #include "storage/coin_store.hpp"
@@ -23,6 +24,7 @@
 #include "storage/feed_state_store.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/default_config.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "wrk_support.hpp"
 
@@ -92,12 +94,13 @@ struct server {
         seed(db);
         writer = std::make_unique<storage::writer>(
             std::move(db), [this](std::function<void()> f) { asio::post(ioc, std::move(f)); });
-        engine = std::make_unique<kryptod::daemon::live_alerts>(ioc, *writer);
+        engine = std::make_unique<kryptod::daemon::live_alerts>(
+            ioc, *writer,
+            kryptod::daemon::live_alerts_options_from(kryptod::test::default_config()));
         {
             auto reader = storage::open_reader(path);
             engine->load(reader);
         }
-        engine->start();
         api::api_settings settings; // the daemon's defaults
         auto alert_pages = std::make_shared<api::alert_page_cache>();
         api::follow_alert_writes(*writer, alert_pages);
@@ -106,7 +109,7 @@ struct server {
         kryptod::http::router r;
         api::add_account_routes(r, services);
         api::add_alert_routes(r, services, *engine, {alerts});
-        kryptod::http::server_limits limits; // as the service sets them
+        auto limits = kryptod::daemon::server_limits_from(kryptod::test::default_config());
         limits.larger_bodies.emplace_back(api::import_path,
                                           api::import_body_limit(limits.max_body));
         listener = std::make_shared<kryptod::http::listener>(
