@@ -2,7 +2,11 @@
 // telegram_channel.hpp.
 //
 // The pacer is one thread holding the messages that wait for their chat's
-// or the bot's turn. It hands a message to the lane when both allow it and
+// or the bot's turn. The bot's limit is a sliding window: at most
+// messages_per_second sends within any one second, each send timed from the
+// one that many sends before it (so a late wake-up does not add up over a
+// long backlog); and sends are at least half the even spacing apart, so the
+// Bot API never sees a burst. It hands a message to the lane when both allow it and
 // sleeps until the earliest time one will; the lane's completion either
 // reports the attempt or, on a 429, puts the message back at the front of
 // its chat's line with the chat blocked for retry_after.
@@ -75,7 +79,8 @@ public:
         , lane_(http_lane_options{true, 3000ms, 10000ms, {}})
         , chat_interval_(std::chrono::microseconds(
               60'000'000 / std::max<std::uint32_t>(1, bot_.chat_messages_per_minute)))
-        , per_second_(std::max<std::uint32_t>(1, bot_.messages_per_second)) {
+        , per_second_(std::max<std::uint32_t>(1, bot_.messages_per_second))
+        , min_gap_(std::chrono::microseconds(500'000 / per_second_)) {
         if (!bot_.enabled()) return;
         reader_.emplace(storage::open_reader(context.database));
         lane_.start();
@@ -166,13 +171,16 @@ private:
         std::unique_lock lock(mutex_);
         while (!stopping_) {
             auto const now = clock::now();
+            std::optional<clock::time_point> wake;
             while (!sent_.empty() && sent_.front() + 1s <= now)
                 sent_.pop_front();
-            std::optional<clock::time_point> wake;
             if (sent_.size() >= per_second_) {
                 wake = sent_.front() + 1s;
+            } else if (now < next_send_) {
+                wake = next_send_;
             } else if (auto m = next_ready(now, wake)) {
                 sent_.push_back(now);
+                next_send_ = now + min_gap_;
                 lock.unlock();
                 submit(std::move(*m));
                 lock.lock();
@@ -254,6 +262,7 @@ private:
     http_lane lane_;
     std::chrono::microseconds const chat_interval_;
     std::size_t const per_second_;
+    std::chrono::microseconds const min_gap_;
 
     std::mutex mutex_;
     std::condition_variable changed_;
@@ -262,6 +271,7 @@ private:
     std::deque<std::int64_t> turns_;                              // chats with a line
     std::unordered_map<std::int64_t, clock::time_point> free_at_; // a chat's next turn
     std::deque<clock::time_point> sent_;                          // in the last second
+    clock::time_point next_send_{};                               // min_gap_ after the last
     std::thread pacer_;
 };
 

@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """A fake Telegram Bot API for kryptod's tests and benchmarks.
 
-    telegram_bot_api.py --token TOKEN [--username NAME] [--port N]
+    telegram_bot_api.py --token TOKEN [--username NAME] [--port N] [--log FILE]
 
 Listens on 127.0.0.1 (port 0: any free port) and prints `READY <port>`.
 Serves POST /bot<TOKEN>/<method> with JSON bodies, as the Bot API does:
 getMe (the bot NAME), getUpdates (long polling: answers at once when an
 update at or after `offset` is queued, otherwise waits up to `timeout`
 seconds; updates before `offset` are confirmed and forgotten), sendMessage.
-Any other token is answered 401. Commands on standard input, one a line:
+Any other token is answered 401. With --log, every accepted sendMessage
+also appends `<time.monotonic()> <chat>` to FILE. It runs until killed (SIGTERM), also
+once standard input is closed. Commands on standard input, one a line:
 
     update CHAT TEXT...   queue a text message from CHAT (private chat)
     ratelimit N SECONDS   answer the next N sendMessage 429, retry_after SECONDS
@@ -49,8 +51,10 @@ def main():
     parser.add_argument("--token", required=True)
     parser.add_argument("--username", default="kryptod_test_bot")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--log")
     args = parser.parse_args()
     st = State()
+    log = open(args.log, "a", buffering=1) if args.log else None
 
     def get_updates(body):
         offset = int(body.get("offset", 0))
@@ -96,6 +100,8 @@ def main():
                 st.stats["gap_violations"] += 1
             st.last_send[chat] = now
             st.messages.append({"chat_id": chat, "text": text, "at": now})
+            if log:
+                log.write("%.6f %d\n" % (now, chat))
             return 200, {"ok": True, "result": {"message_id": len(st.messages),
                                                 "chat": {"id": chat, "type": "private"},
                                                 "date": int(time.time()), "text": text}}
@@ -186,7 +192,8 @@ def main():
                 out = ["MESSAGES %d" % len(st.messages)]
                 out += [json.dumps(m) for m in st.messages]
                 print("\n".join(out), flush=True)
-    server.shutdown()
+    # Without commands (standard input closed) it serves until killed.
+    threading.Event().wait()
 
 
 if __name__ == "__main__":
