@@ -34,9 +34,10 @@ using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 // 429s one message may meet within one attempt, and the longest retry_after
-// waited out within it; beyond either the outbox's backoff takes over.
-constexpr int max_rate_limited = 5;
-constexpr int max_retry_after = 60;
+// waited out within it; beyond either the outbox's backoff takes over. Both
+// keep an attempt well inside the sender's lease (5 minutes).
+constexpr int max_rate_limited = 3;
+constexpr int max_retry_after = 30;
 
 delivery_result judge(http_answer const& h) {
     delivery_result r;

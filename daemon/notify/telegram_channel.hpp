@@ -9,7 +9,8 @@
 //   sender hands each chat one row at a time).
 // - A 429's retry_after is honoured for its chat: the message waits that
 //   long and goes again within the same attempt (a few times at most, then
-//   the attempt is a temporary failure the outbox retries).
+//   the attempt is a temporary failure the outbox retries; so is a
+//   retry_after over 30 s).
 // - 2xx with "ok" is delivered; no answer, 5xx and a refused token (401,
 //   404: the operator fixes the token) are retried; 403 (the user blocked
 //   the bot or left the chat) and any other 4xx are given up with the Bot
