@@ -219,8 +219,10 @@ int main() {
         std::printf("| %d messages for %d chats drained at %d/s | %.1f s | <= %.0f s | %s |\n",
                     drain_chats, drain_chats, per_second, drained_s, max_drain_s,
                     drain_ok ? "yes" : "NO");
-        std::printf("| rate the fake saw over the drain | %.2f/s | <= %d/s | %s |\n", fake_rate,
-                    per_second, fake_rate <= per_second * 1.02 ? "yes" : "NO");
+        // 2 % for the fake's clock: its first and last stamps come late or
+        // early by its own scheduling.
+        std::printf("| rate the fake saw over the drain | %.2f/s | <= %.1f/s | %s |\n", fake_rate,
+                    per_second * 1.02, fake_rate <= per_second * 1.02 ? "yes" : "NO");
         std::printf("| most the fake accepted within one second | %d | <= %d | %s |\n",
                     busiest_second, per_second * 3 / 2,
                     busiest_second <= per_second * 3 / 2 ? "yes" : "NO");
