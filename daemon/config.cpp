@@ -189,6 +189,18 @@ auto const rules = std::to_array<rule>({
     {"alerts.max_active_per_user", kind::integer, "1000", 1, 1000000, "",
      "active alerts one user may have",
      [](config& c, value const& v) { c.alerts.max_active_per_user = as<std::size_t>(v); }},
+    // telegram
+    {"telegram.bot_token_file", kind::text, "", 0, 0, "",
+     "file holding the Telegram bot's token from @BotFather (empty: Telegram off)",
+     [](config& c, value const& v) { c.telegram.bot_token_file = v.text; }},
+    {"telegram.api_url", kind::url, "https://api.telegram.org", 0, 0, "http|https",
+     "Telegram Bot API endpoint", [](config& c, value const& v) { c.telegram.api_url = v.text; }},
+    {"telegram.chat_messages_per_minute", kind::integer, "60", 1, 60000, "",
+     "messages sent to one chat per minute (Telegram allows about 60; 20 in groups)",
+     [](config& c, value const& v) { c.telegram.chat_messages_per_minute = as<std::uint32_t>(v); }},
+    {"telegram.messages_per_second", kind::integer, "30", 1, 1000, "",
+     "messages the bot sends per second in all (Telegram allows about 30)",
+     [](config& c, value const& v) { c.telegram.messages_per_second = as<std::uint32_t>(v); }},
     // log
     {"log.level", kind::choice, "info", 0, 0, "debug|info|notice|warning|error",
      "least severe level logged; SIGHUP re-reads it",

@@ -114,6 +114,13 @@ struct config {
         std::size_t max_active_per_user = 0;
     } alerts;
 
+    struct telegram_section {
+        std::filesystem::path bot_token_file; // empty: Telegram off
+        std::string api_url;
+        std::uint32_t chat_messages_per_minute = 0;
+        std::uint32_t messages_per_second = 0;
+    } telegram;
+
     struct log_section {
         log_level level = log_level::info;
     } log;

@@ -2,6 +2,7 @@
 // fire_recorder.hpp.
 #include "daemon/fire_recorder.hpp"
 
+#include "daemon/channel_setup.hpp"
 #include "daemon/notify/notice.hpp"
 #include "storage/alert_store.hpp"
 #include "storage/outbox_store.hpp"
@@ -18,13 +19,12 @@ namespace {
 
 constexpr core::millis one_hour = 3'600'000;
 
-// The channels a fire of `a` notifies by: email always when chosen, a webhook
-// only while its owner has a URL.
-std::vector<core::channel> channels_of(core::alert const& a, bool has_webhook) {
+// The channels a fire of `a` notifies by: those it names that its owner has
+// set up (email always; see channel_setup.hpp).
+std::vector<core::channel> channels_of(core::alert const& a, core::channel set_up) {
     std::vector<core::channel> out;
-    if (core::has(a.channels, core::channel::email)) out.push_back(core::channel::email);
-    if (core::has(a.channels, core::channel::webhook) && has_webhook)
-        out.push_back(core::channel::webhook);
+    for (auto const ch : core::all_channels)
+        if (core::has(a.channels, ch) && core::has(set_up, ch)) out.push_back(ch);
     return out;
 }
 
@@ -48,7 +48,7 @@ std::optional<recorded_fire> fire_recorder::record(SQLite::Database& db,
         notify::encode(notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
     std::vector<alert_store::notification> notes;
     std::vector<core::channel> suppressed;
-    for (auto const ch : channels_of(a, user->webhook_url.has_value())) {
+    for (auto const ch : channels_of(a, channels_set_up(db, *user))) {
         if (queued < static_cast<std::int64_t>(max_per_user_per_hour_)) {
             notes.push_back({ch, payload});
             ++queued;

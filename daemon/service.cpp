@@ -6,6 +6,7 @@
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/market.hpp"
 #include "daemon/api/openapi.hpp"
+#include "daemon/api/telegram_link.hpp"
 #include "daemon/api/users.hpp"
 #include "daemon/cron.hpp"
 #include "daemon/feed/feed_health.hpp"
@@ -14,6 +15,7 @@
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/notify/telegram_poller.hpp"
 #include "daemon/options.hpp"
 #include "daemon/sd_notify.hpp"
 #include "daemon/trade_recorder.hpp"
@@ -88,6 +90,7 @@ struct service::impl {
     std::unique_ptr<live_alerts> engine;
     std::shared_ptr<api::api_context> accounts; // what the API's handlers share
     std::unique_ptr<notify::outbox_sender> sender;
+    std::unique_ptr<notify::telegram_poller> telegram; // the bot's linking side
     std::shared_ptr<trade_recorder> recorder;
     std::shared_ptr<feed::market_feed> market;
     std::vector<feed::resume_point> resume;
@@ -181,10 +184,18 @@ bool service::impl::start_accounts() {
 // The notification sender drains the outbox on its own thread; a fire's
 // commit, or an account email's, wakes it at once.
 bool service::impl::start_sender() {
+    // A bad token file is one error line; the rest of the daemon runs.
+    auto const bot = notify::telegram_settings_from(cfg.telegram);
+    telegram = std::make_unique<notify::telegram_poller>(
+        notify::poller_options{bot, cfg.storage.path, std::chrono::seconds(25),
+                               std::chrono::seconds(1), std::chrono::seconds(60)},
+        *writer);
+    telegram->start();
     try {
-        sender = std::make_unique<notify::outbox_sender>(cfg.storage.path, *writer,
-                                                         notify::smtp_settings_from(cfg.smtp),
-                                                         sender_options_from(cfg));
+        auto options = sender_options_from(cfg);
+        options.telegram = bot;
+        sender = std::make_unique<notify::outbox_sender>(
+            cfg.storage.path, *writer, notify::smtp_settings_from(cfg.smtp), std::move(options));
         sender->start();
     } catch (std::exception const& e) {
         log::error("cannot start the notification sender: ", e.what());
@@ -322,6 +333,7 @@ http::router service::impl::routes() {
     api::add_user_routes(r, accounts);
     api::add_alert_routes(r, accounts, *engine, {cfg.alerts.max_active_per_user});
     api::add_market_routes(r, accounts, *engine, {[this] { follow_coin_list(); }});
+    api::add_telegram_routes(r, accounts, *telegram);
     api::add_openapi_route(r); // last: it checks the document against every route above
     r.observe([this](std::string_view route, http::verb method, unsigned status) {
         metrics.record_request(route, http::bhttp::to_string(method), status);
@@ -476,6 +488,7 @@ int service::run() {
     if (!s.load_state() || !s.start_accounts() || !s.start_sender() || !s.start_feed() ||
         !s.start_listener()) {
         if (s.market) s.market->stop();
+        if (s.telegram) s.telegram->stop();
         if (s.sender) s.sender->stop();
         if (s.accounts) s.accounts->stop();
         s.writer->stop();
@@ -493,6 +506,7 @@ int service::run() {
 
     s.ioc.run();
 
+    s.telegram->stop();
     s.sender->stop();
     s.accounts->stop();
     s.writer->stop();

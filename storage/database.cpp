@@ -207,8 +207,47 @@ constexpr std::string_view migration_4 = R"sql(
 ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<std::string_view, 4> all_migrations{migration_1, migration_2, migration_3,
-                                                         migration_4};
+// Telegram (SPEC §10): single-use link codes (hashes only, 15 minutes), each
+// user's linked chat (one chat per user, one user per chat), and the
+// getUpdates offset, one row, written with what each update changed.
+// The channel CHECKs of alerts, alert_events and outbox first widen to every
+// channel core::channel names: SQLite cannot ALTER a CHECK and rebuilding
+// `alerts` would drop the rows its children reference, so the definitions
+// are edited in place, the documented way for a change no stored row can
+// violate (https://sqlite.org/lang_altertable.html#otheralter). Where an
+// earlier migration already widened them the replace() finds nothing to
+// change. The CREATEs after RESET change the schema cookie, so every other
+// connection reads the edited schema.
+constexpr std::string_view migration_telegram = R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'CHECK (channels BETWEEN 1 AND 3), -- 1 email, 2 webhook',
+                     'CHECK (channels BETWEEN 1 AND 63), -- bits of core::channel')
+ WHERE type = 'table' AND name = 'alerts';
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'channel IN (''email'', ''webhook'')',
+                     'channel IN (''email'', ''webhook'', ''telegram'', ''discord'', ''slack'', ''ntfy'')')
+ WHERE type = 'table' AND name IN ('alert_events', 'outbox');
+PRAGMA writable_schema = RESET;
+CREATE TABLE telegram_codes (
+    code_hash  TEXT    PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX telegram_codes_user ON telegram_codes (user_id);
+CREATE TABLE telegram_chats (
+    user_id   INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    chat_id   INTEGER NOT NULL UNIQUE,
+    linked_at INTEGER NOT NULL
+);
+CREATE TABLE telegram_offset (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    next_update INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array all_migrations{migration_1, migration_2, migration_3, migration_4,
+                                    migration_telegram};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -21,10 +21,12 @@
 #include "daemon/notify/delivery_result.hpp"
 #include "daemon/notify/notice.hpp"
 #include "daemon/notify/smtp_client.hpp"
+#include "daemon/notify/telegram_api.hpp"
 #include "storage/outbox_store.hpp"
 #include "storage/user_store.hpp"
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,6 +62,8 @@ struct plan {
 struct channel_context {
     http_lane& http;
     smtp_settings smtp;
+    telegram_settings telegram;
+    std::filesystem::path database; // for channels that read what the user linked
 };
 
 class channel {

@@ -2,6 +2,7 @@
 #include "daemon/notify/channel_table.hpp"
 
 #include "daemon/notify/email_channel.hpp"
+#include "daemon/notify/telegram_channel.hpp"
 #include "daemon/notify/webhook_channel.hpp"
 
 namespace kryptod::daemon::notify {
@@ -13,6 +14,7 @@ using factory = std::unique_ptr<channel> (*)(channel_context const&);
 constexpr factory table[] = {
     &make_email_channel,
     &make_webhook_channel,
+    &make_telegram_channel,
 };
 
 } // namespace

@@ -61,7 +61,8 @@ public:
                                   owner.options_.webhook_connect_timeout,
                                   owner.options_.webhook_timeout,
                                   {}})
-        , channels_(make_channels(channel_context{http_, std::move(smtp)}))
+        , channels_(make_channels(
+              channel_context{http_, std::move(smtp), owner.options_.telegram, owner.database_}))
         , breaker_(breaker_options{
               owner.options_.breaker_threshold, owner.options_.retry_base,
               std::min<std::chrono::milliseconds>(owner.options_.retry_max, 300000ms)})

@@ -75,6 +75,7 @@
 #include "core/time.hpp"
 #include "daemon/notify/delivery_result.hpp"
 #include "daemon/notify/smtp_client.hpp"
+#include "daemon/notify/telegram_api.hpp"
 #include "storage/outbox_store.hpp"
 #include "storage/writer.hpp"
 
@@ -123,6 +124,9 @@ struct sender_options {
     // With nothing due and no notify(), look again after this long (rows
     // enqueued without a notify(), retries due after a restart).
     std::chrono::milliseconds idle_poll{5000};
+    // The Telegram bot (telegram.*, the token read at start-up); no token:
+    // Telegram rows fail as not set up.
+    telegram_settings telegram;
     // The wall clock (ms since the epoch); tests may pin it.
     std::function<core::millis()> clock;
     // Called on the sender's thread after every attempt; may be empty.

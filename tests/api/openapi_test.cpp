@@ -10,6 +10,7 @@
 #include "daemon/api/alerts.hpp"
 #include "daemon/api/market.hpp"
 #include "daemon/api/openapi.hpp"
+#include "daemon/api/telegram_link.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/options.hpp"
 #include "storage/coin_store.hpp"
@@ -202,6 +203,14 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
     daemon::api::add_user_routes(r, services);
     daemon::api::add_alert_routes(r, services, engine, {});
     daemon::api::add_market_routes(r, services, engine, {});
+    // Never started: the routes of a daemon without a bot.
+    daemon::notify::telegram_poller bot({{},
+                                         dir / "kryptod.db",
+                                         std::chrono::seconds(25),
+                                         std::chrono::seconds(1),
+                                         std::chrono::seconds(60)},
+                                        writer);
+    daemon::api::add_telegram_routes(r, services, bot);
     daemon::api::add_openapi_route(r);
 
     auto const routes = r.routes();
@@ -349,6 +358,15 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
     BOOST_TEST(
         r.send(verb::patch, "/api/auth/me", {{"webhook_url", "ftp://x"}}, bob_token).result_int() ==
         422);
+    // The live daemon runs without a Telegram bot.
+    BOOST_TEST(r.call(verb::post, "/api/auth/me/telegram", "/api/auth/me/telegram", {}, bob_token)
+                   .result_int() == 503);
+    BOOST_TEST(
+        r.call(verb::post, "/api/auth/me/telegram", "/api/auth/me/telegram", {}).result_int() ==
+        401);
+    BOOST_TEST(
+        r.call(verb::delete_, "/api/auth/me/telegram", "/api/auth/me/telegram", {}, bob_token)
+            .result_int() == 204);
     BOOST_TEST(r.send(verb::post, "/api/auth/verify-email", {{"token", std::string(64, 'a')}})
                    .result_int() == 422);
     BOOST_TEST(r.send(verb::post, "/api/auth/password-reset", {{"email", "bob@example.com"}})
