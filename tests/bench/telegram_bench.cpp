@@ -11,7 +11,9 @@
 #include "../notify/notify_fixture.hpp"
 #include "daemon/log.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/options.hpp"
 #include "storage/telegram_store.hpp"
+#include "tests/support/default_config.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -99,7 +101,7 @@ storage::outbox_store::message telegram_row(std::int64_t user, int seq) {
 }
 
 notify::sender_options options(std::uint16_t port, tally& t) {
-    notify::sender_options o;
+    auto o = kryptod::daemon::sender_options_from(kryptod::test::default_config());
     o.batch = 64;
     o.telegram.api_url = "http://127.0.0.1:" + std::to_string(port);
     o.telegram.token = token;
