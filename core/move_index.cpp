@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cassert>
 #include <functional>
+#include <utility>
 
 namespace kryptod::core {
 
@@ -58,18 +59,14 @@ bool moved(move_direction side, std::int64_t units, std::int64_t reference,
 
 // --- ring ------------------------------------------------------------------
 
-void move_index::ring::push(point p) {
-    if (tail_ - head_ == buf_.size()) {
-        std::size_t const capacity = buf_.empty() ? 16 : buf_.size() * 2;
-        std::vector<point> grown(capacity);
-        std::uint64_t const mask = capacity - 1;
-        for (std::uint64_t i = head_; i < tail_; ++i)
-            grown[i & mask] = buf_[i & mask_];
-        buf_.swap(grown);
-        mask_ = mask;
-    }
-    buf_[tail_ & mask_] = p;
-    ++tail_;
+void move_index::ring::grow() {
+    std::size_t const capacity = buf_.empty() ? 16 : buf_.size() * 2;
+    std::vector<point> grown(capacity);
+    std::uint64_t const mask = capacity - 1;
+    for (std::uint64_t i = head_; i < tail_; ++i)
+        grown[i & mask] = buf_[i & mask_];
+    buf_.swap(grown);
+    mask_ = mask;
 }
 
 // --- lanes -----------------------------------------------------------------
@@ -110,6 +107,7 @@ void move_index::attach(symbol_id symbol, millis window) {
     c.lanes.push_back(std::move(l));
     c.longest = std::max(c.longest, window);
     evict(c);
+    summarise(c);
 }
 
 void move_index::detach(symbol_id symbol, millis window) {
@@ -129,6 +127,7 @@ void move_index::detach(symbol_id symbol, millis window) {
     for (auto const& other : c.lanes)
         c.longest = std::max(c.longest, other.window);
     evict(c);
+    summarise(c);
 }
 
 void move_index::evict(coin& c) noexcept {
@@ -153,6 +152,26 @@ void move_index::refresh_trigger(side_state& s, move_direction side) noexcept {
         t = side == move_direction::up ? std::min(t, own) : std::max(t, own);
     }
     s.trigger = t;
+    s.last_anchor = s.groups.empty() ? 0 : s.groups.back().anchor.seq;
+}
+
+void move_index::summarise(coin& c) noexcept {
+    c.next_until = std::numeric_limits<millis>::max();
+    c.up_trigger = no_trigger(move_direction::up);
+    c.down_trigger = no_trigger(move_direction::down);
+    c.low_front_last = c.high_front_last = 0;
+    c.up_anchor_last = c.down_anchor_last = 0;
+    c.waiting_from = std::numeric_limits<millis>::max();
+    for (auto const& l : c.lanes) {
+        c.next_until = std::min({c.next_until, l.low_until, l.high_until});
+        c.up_trigger = std::min(c.up_trigger, l.up.trigger);
+        c.down_trigger = std::max(c.down_trigger, l.down.trigger);
+        c.low_front_last = std::max(c.low_front_last, l.low_front);
+        c.high_front_last = std::max(c.high_front_last, l.high_front);
+        c.up_anchor_last = std::max(c.up_anchor_last, l.up.last_anchor);
+        c.down_anchor_last = std::max(c.down_anchor_last, l.down.last_anchor);
+        c.waiting_from = std::min({c.waiting_from, l.up.waiting_from, l.down.waiting_from});
+    }
 }
 
 void move_index::insert(side_state& s, point anchor, member m, move_direction side) {
@@ -194,6 +213,7 @@ void move_index::anchor_front(lane& l, move_direction side, ring const& r) {
         s.waiting_from = std::numeric_limits<millis>::min();
         s.groups.clear();
         s.trigger = no_trigger(side);
+        s.last_anchor = 0;
         return;
     }
     point const& p = r.at(front);
@@ -245,9 +265,10 @@ void move_index::join_at(slot_number slot, symbol_id symbol, millis window, move
         // The window is empty from `from` on: the next point starts it.
         s.waiting.push_back(waiter{std::numeric_limits<millis>::min(), m});
         s.waiting_from = std::numeric_limits<millis>::min();
-        return;
+    } else {
+        insert(s, r.at(lo), m, side);
     }
-    insert(s, r.at(lo), m, side);
+    summarise(c);
 }
 
 void move_index::join_at_time(slot_number slot, symbol_id symbol, millis window,
@@ -266,16 +287,21 @@ void move_index::join_at_time(slot_number slot, symbol_id symbol, millis window,
         else
             hi = mid;
     }
-    if (lo < r.tail()) return insert(up ? l->up : l->down, r.at(lo), member{percent, slot}, side);
     auto& s = up ? l->up : l->down;
-    s.waiting.push_back(waiter{from, member{percent, slot}});
-    s.waiting_from = std::min(s.waiting_from, from);
+    if (lo < r.tail()) {
+        insert(s, r.at(lo), member{percent, slot}, side);
+    } else {
+        s.waiting.push_back(waiter{from, member{percent, slot}});
+        s.waiting_from = std::min(s.waiting_from, from);
+    }
+    summarise(c);
 }
 
 bool move_index::leave(slot_number slot, symbol_id symbol, millis window, move_direction side,
                        std::int32_t percent) {
     if (!watched(symbol)) return false;
-    lane* l = find_lane(*coins_[symbol], window);
+    coin& c = *coins_[symbol];
+    lane* l = find_lane(c, window);
     if (l == nullptr) return false;
     auto& s = side == move_direction::up ? l->up : l->down;
     member const m{percent, slot};
@@ -286,6 +312,7 @@ bool move_index::leave(slot_number slot, symbol_id symbol, millis window, move_d
         s.waiting_from = std::numeric_limits<millis>::max();
         for (auto const& w : s.waiting)
             s.waiting_from = std::min(s.waiting_from, w.from);
+        summarise(c);
         return true;
     }
     for (auto g = s.groups.begin(); g != s.groups.end(); ++g) {
@@ -295,6 +322,7 @@ bool move_index::leave(slot_number slot, symbol_id symbol, millis window, move_d
         members.erase(it);
         if (members.empty()) s.groups.erase(g);
         refresh_trigger(s, side);
+        summarise(c);
         return true;
     }
     return false;
@@ -320,34 +348,47 @@ void move_index::evaluate(side_state& s, std::int64_t probe, move_direction side
 
 void move_index::record(coin& c, std::int64_t units, millis t) {
     point const p{units, t, c.next_seq++};
-    auto const push = [&](ring& r, move_direction side, auto dominated) {
+    // Pops the points `p` dominates, pushes it; returns where it went and
+    // the sequence of the last point kept before it (0 for none).
+    auto const push = [&](ring& r, auto dominated) {
         std::uint64_t tail = r.tail();
         while (tail > r.head() && dominated(r.at(tail - 1).units))
             --tail;
         sequence const kept = tail > r.head() ? r.at(tail - 1).seq : 0;
         r.set_tail(tail);
         r.push(p);
-        bool const up = side == move_direction::up;
-        for (auto& l : c.lanes) {
-            std::uint64_t& front = up ? l.low_front : l.high_front;
-            if (front >= tail) {
-                // The front was popped (or the window was empty): the new
-                // point is the lane's low (high) now.
-                front = tail;
-                (up ? l.low_until : l.high_until) = t + l.window;
-            }
-            auto& s = up ? l.up : l.down;
-            if (s.groups.empty() || s.groups.back().anchor.seq <= kept) continue;
-            // Groups anchored on popped points now have the new point as
-            // their reference.
-            std::size_t first = s.groups.size();
-            while (first > 0 && s.groups[first - 1].anchor.seq > kept)
-                --first;
-            merge_from(s, first, p, side);
-        }
+        return std::pair{tail, kept};
     };
-    push(c.lows, move_direction::up, [units](std::int64_t back) { return back >= units; });
-    push(c.highs, move_direction::down, [units](std::int64_t back) { return back <= units; });
+    auto const [low_at, low_kept] =
+        push(c.lows, [units](std::int64_t back) { return back >= units; });
+    auto const [high_at, high_kept] =
+        push(c.highs, [units](std::int64_t back) { return back <= units; });
+    if (c.low_front_last < low_at && c.up_anchor_last <= low_kept && c.high_front_last < high_at &&
+        c.down_anchor_last <= high_kept)
+        return; // no front and no anchor popped
+    auto const fix = [&](lane& l, move_direction side, std::uint64_t at, sequence kept) {
+        bool const up = side == move_direction::up;
+        std::uint64_t& front = up ? l.low_front : l.high_front;
+        if (front >= at) {
+            // The front was popped (or the window was empty): the new point
+            // is the lane's low (high) now.
+            front = at;
+            (up ? l.low_until : l.high_until) = t + l.window;
+        }
+        auto& s = up ? l.up : l.down;
+        if (s.last_anchor <= kept) return;
+        // Groups anchored on popped points now have the new point as their
+        // reference.
+        std::size_t first = s.groups.size();
+        while (first > 0 && s.groups[first - 1].anchor.seq > kept)
+            --first;
+        merge_from(s, first, p, side);
+    };
+    for (auto& l : c.lanes) {
+        fix(l, move_direction::up, low_at, low_kept);
+        fix(l, move_direction::down, high_at, high_kept);
+    }
+    summarise(c);
 }
 
 void move_index::resolve_waiting(coin& c, lane& l, move_direction side, millis t, sequence first) {
@@ -392,22 +433,36 @@ move_index::sequence move_index::on_points(symbol_id symbol, price up_probe, pri
     coin& c = *coins_[symbol];
     millis const t = std::max(time, c.clock);
     c.clock = t;
-    for (auto& l : c.lanes) {
-        if (t > l.low_until) advance_front(c, l, move_direction::up, t);
-        if (t > l.high_until) advance_front(c, l, move_direction::down, t);
-        if (up_probe.units() >= l.up.trigger)
-            evaluate(l.up, up_probe.units(), move_direction::up, hits);
-        if (down_probe.units() <= l.down.trigger)
-            evaluate(l.down, down_probe.units(), move_direction::down, hits);
+    bool advanced = false;
+    if (t > c.next_until || up_probe.units() >= c.up_trigger ||
+        down_probe.units() <= c.down_trigger) {
+        for (auto& l : c.lanes) {
+            if (t > l.low_until) {
+                advance_front(c, l, move_direction::up, t);
+                advanced = true;
+            }
+            if (t > l.high_until) {
+                advance_front(c, l, move_direction::down, t);
+                advanced = true;
+            }
+            if (up_probe.units() >= l.up.trigger)
+                evaluate(l.up, up_probe.units(), move_direction::up, hits);
+            if (down_probe.units() <= l.down.trigger)
+                evaluate(l.down, down_probe.units(), move_direction::down, hits);
+        }
+        summarise(c);
     }
     sequence const first = c.next_seq;
     for (std::size_t i = 0; i < count; ++i)
         record(c, points[i].units(), t);
-    for (auto& l : c.lanes) {
-        if (l.up.waiting_from <= t) resolve_waiting(c, l, move_direction::up, t, first);
-        if (l.down.waiting_from <= t) resolve_waiting(c, l, move_direction::down, t, first);
+    if (c.waiting_from <= t) {
+        for (auto& l : c.lanes) {
+            if (l.up.waiting_from <= t) resolve_waiting(c, l, move_direction::up, t, first);
+            if (l.down.waiting_from <= t) resolve_waiting(c, l, move_direction::down, t, first);
+        }
+        summarise(c);
     }
-    evict(c);
+    if (advanced) evict(c);
     return first;
 }
 

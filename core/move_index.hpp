@@ -41,6 +41,11 @@
 //   list for the first point at or after its start time.
 // - A lane exists while some alert uses its window length (attach/detach);
 //   a coin's deques exist while it has a lane.
+// - The coin keeps summaries of its lanes (earliest front expiry, lowest up
+//   and highest down trigger, latest front and anchor, earliest waiting
+//   start), refreshed after every change: a trade that fires nothing, moves
+//   no front and pops no anchor compares with them and pushes onto the two
+//   deques, whatever the number of lanes.
 //
 // Not thread-safe: owned by the thread that runs the evaluator.
 #pragma once
@@ -139,11 +144,17 @@ private:
         std::uint64_t tail() const noexcept { return tail_; }
         void set_head(std::uint64_t pos) noexcept { head_ = pos; }
         void set_tail(std::uint64_t pos) noexcept { tail_ = pos; }
-        void push(point p);
+        void push(point p) {
+            if (tail_ - head_ == buf_.size()) grow();
+            buf_[tail_ & mask_] = p;
+            ++tail_;
+        }
         std::size_t bytes() const noexcept { return buf_.capacity() * sizeof(point); }
         std::size_t size() const noexcept { return static_cast<std::size_t>(tail_ - head_); }
 
     private:
+        void grow();
+
         std::vector<point> buf_;
         std::uint64_t mask_ = 0;
         std::uint64_t head_ = 0, tail_ = 0;
@@ -171,11 +182,12 @@ private:
 
     // One direction of one lane.
     struct side_state {
-        std::vector<group> groups; // ascending anchor.seq
-        std::vector<waiter> waiting;
-        millis waiting_from = std::numeric_limits<millis>::max(); // earliest `from`
         // Up: the lowest price that can fire a member; down: the highest.
         std::int64_t trigger = 0;
+        sequence last_anchor = 0;                                 // of the last group, or 0
+        millis waiting_from = std::numeric_limits<millis>::max(); // earliest `from`
+        std::vector<group> groups;                                // ascending anchor.seq
+        std::vector<waiter> waiting;
     };
 
     struct lane {
@@ -192,6 +204,16 @@ private:
         sequence next_seq = 1;
         millis longest = 0;
         std::vector<lane> lanes;
+        // Summaries of the lanes (summarise()), so that a trade that changes
+        // no lane reads the coin and the deques' backs only.
+        millis next_until = 0;             // the earliest low_until / high_until
+        std::int64_t up_trigger = 0;       // the lowest up trigger
+        std::int64_t down_trigger = 0;     // the highest down trigger
+        std::uint64_t low_front_last = 0;  // the latest lane front in lows
+        std::uint64_t high_front_last = 0; // ... in highs
+        sequence up_anchor_last = 0;       // the latest up group anchor
+        sequence down_anchor_last = 0;     // ... down
+        millis waiting_from = 0;           // the earliest `from` waiting
     };
 
     lane* find_lane(coin& c, millis window) noexcept;
@@ -204,6 +226,7 @@ private:
     void evaluate(side_state& s, std::int64_t probe, move_direction side, std::vector<hit>& hits);
     void resolve_waiting(coin& c, lane& l, move_direction side, millis t, sequence first);
     void evict(coin& c) noexcept;
+    static void summarise(coin& c) noexcept;
 
     std::vector<std::unique_ptr<coin>> coins_;
 };
