@@ -225,7 +225,14 @@ void alert_book::on_move_points(symbol_id symbol, price low, price high, std::si
     price const points[] = {low, high};
     auto const first =
         moves_.on_points(symbol, high, low, points, count, exchange_time, move_hits_);
-    for (auto const& h : move_hits_) {
+    // As in handle_hits(): load slots and id-map buckets a few hits ahead.
+    constexpr std::size_t slot_ahead = 8, bucket_ahead = 4;
+    for (std::size_t i = 0; i < move_hits_.size(); ++i) {
+        if (i + slot_ahead < move_hits_.size())
+            __builtin_prefetch(&slots_[move_hits_[i + slot_ahead].slot]);
+        if (i + bucket_ahead < move_hits_.size())
+            slots_by_id_.prefetch(slots_[move_hits_[i + bucket_ahead].slot].id);
+        auto const& h = move_hits_[i];
         slot& s = slots_[h.slot];
         assert(s.in_use && s.kind == alert_kind::move && s.state == phase::armed);
         if (!eligible(s, exchange_time, now)) {

@@ -188,6 +188,7 @@ public:
         assert(t.symbol < symbols_.size());
         // Inline: a tick that fires nothing costs a store and two compares,
         // and one more test when no move alert watches the coin.
+        moves_.prefetch(t.symbol);
         prices_.record(t.symbol, t.last, t.exchange_time);
         hits_.clear();
         auto const before = fired.size();
