@@ -7,12 +7,14 @@
 //   arm / cancel into the full index    <= 2 us each (also at a shared target)
 //   index memory per armed alert        <= 64 bytes
 // Core-state figures (alert_book: index + per-alert data + id map + symbols)
-// are printed for reference. Ticks follow random walks across all coins.
+// are printed for reference. Move alerts are measured on top of the 100-coin
+// layout (core_bench_moves.hpp has their targets). Ticks follow random walks across all coins.
 // Timings are the best of several runs, to keep other load on the machine
 // from failing the targets; memory is measured in a forked child so that
 // earlier phases' freed heap does not hide what a structure costs.
 #include "core/alert_book.hpp"
 #include "core/threshold_index.hpp"
+#include "core_bench_moves.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -342,6 +344,142 @@ void measure(layout const& l, std::uint64_t seed, figures& f) {
     }
 }
 
+// The evaluator with the 100-coin layout's price alerts plus move alerts:
+// quiet ticks (a walk within +-1 % that no percent of 2.5 % or more can
+// follow), fires of every move alert by a sweep, memory and window state.
+void measure_moves(layout const& l, move_bench::figures& f) {
+    using move_bench::move_alerts;
+    constexpr core::alert_id first_move = total_alerts + 1;
+    f.book_bytes = in_child([&] {
+        core::alert_book book;
+        book.reserve(total_alerts + move_alerts); // no growth of the tables in the figure
+        fill(book, l);
+        long const before = resident_bytes();
+        move_bench::arm_moves(book, l.coins, first_move, 250, 2000, 7);
+        return static_cast<double>(resident_bytes() - before) / move_alerts;
+    });
+
+    quiet_ticks const quiet(l, 4'000'000, 41);
+    {
+        core::alert_book book;
+        fill(book, l);
+        move_bench::arm_moves(book, l.coins, first_move, 250, 2000, 7);
+        std::vector<core::fired_alert> fired;
+        f.tick_ns = f.tick_wall_ns = 1e300;
+        core::millis time = 0;
+        for (int r = 0; r < runs; ++r) {
+            auto const start = clock_type::now();
+            double const cpu_start = move_bench::thread_seconds();
+            for (std::size_t i = 0; i < quiet.symbols.size(); ++i) {
+                ++time;
+                book.on_tick(core::tick{quiet.symbols[i], quiet.prices[i], time, false}, time,
+                             fired);
+            }
+            auto const n = static_cast<double>(quiet.symbols.size());
+            f.tick_ns = std::min(f.tick_ns, (move_bench::thread_seconds() - cpu_start) * 1e9 / n);
+            f.tick_wall_ns = std::min(f.tick_wall_ns, seconds_since(start) * 1e9 / n);
+        }
+        if (!fired.empty()) std::fprintf(stderr, "quiet ticks fired %zu alerts\n", fired.size());
+        std::size_t window = 0, points = 0;
+        for (std::size_t c = 0; c < l.coins; ++c) {
+            window += book.moves().window_bytes(static_cast<core::symbol_id>(c));
+            points += book.moves().window_points(static_cast<core::symbol_id>(c));
+        }
+        f.index_bytes = static_cast<double>(book.moves().memory_bytes() - window) / move_alerts;
+        f.window_points_per_coin = static_cast<double>(points) / static_cast<double>(l.coins);
+    }
+
+    // Every coin climbs to 1.5x its base in 200 steps, then falls to 0.5x in
+    // 200 more, all within 40 s: each up alert fires on the climb against the
+    // base, each down alert on the fall against the top.
+    std::vector<core::symbol_id> symbols;
+    std::vector<price> prices;
+    for (int leg = 0; leg < 2; ++leg)
+        for (std::int64_t s = 0; s <= 200; ++s)
+            for (std::size_t c = 0; c < l.coins; ++c) {
+                auto const b = l.base[c];
+                symbols.push_back(static_cast<core::symbol_id>(c));
+                prices.push_back(
+                    price::from_units(leg == 0 ? b + b / 2 * s / 200 : b + b / 2 - b * s / 200));
+            }
+    f.fire_ns = f.fire_wall_ns = 1e300;
+    for (int r = 0; r < 3; ++r) {
+        core::alert_book book;
+        for (std::size_t c = 0; c < l.coins; ++c)
+            book.symbols().intern("COIN" + std::to_string(c));
+        move_bench::arm_moves(book, l.coins, first_move, 100, 1000, 8);
+        std::vector<core::fired_alert> fired(move_alerts);
+        fired.clear();
+        auto const start = clock_type::now();
+        double const cpu_start = move_bench::thread_seconds();
+        for (std::size_t i = 0; i < symbols.size(); ++i) {
+            auto const time = static_cast<core::millis>(i / 10 + 1);
+            book.on_tick(core::tick{symbols[i], prices[i], time, false}, time, fired);
+        }
+        double const cpu = move_bench::thread_seconds() - cpu_start;
+        double const elapsed = seconds_since(start);
+        f.fired = fired.size();
+        auto const n = static_cast<double>(fired.size());
+        f.fire_ns = std::min(f.fire_ns, cpu * 1e9 / n);
+        f.fire_wall_ns = std::min(f.fire_wall_ns, elapsed * 1e9 / n);
+    }
+
+    // The move index alone, as the price rows' "index" figure: same sweep.
+    auto const terms = move_bench::move_terms(l.coins, first_move, 100, 1000, 8);
+    f.fire_index_ns = 1e300;
+    for (int r = 0; r < 3; ++r) {
+        core::move_index index;
+        for (std::uint32_t i = 0; i < terms.size(); ++i) {
+            auto const& t = terms[i];
+            index.attach(t.symbol, t.window);
+            index.join_at_time(i, t.symbol, t.window, t.move_side,
+                               static_cast<std::int32_t>(t.move_percent), 0);
+        }
+        std::vector<core::move_index::hit> hits(move_alerts);
+        hits.clear();
+        double const cpu_start = move_bench::thread_seconds();
+        for (std::size_t i = 0; i < symbols.size(); ++i) {
+            auto const time = static_cast<core::millis>(i / 10 + 1);
+            index.on_points(symbols[i], prices[i], prices[i], &prices[i], 1, time, hits);
+        }
+        double const cpu = move_bench::thread_seconds() - cpu_start;
+        if (hits.size() != move_alerts) f.fired = hits.size();
+        f.fire_index_ns = std::min(f.fire_index_ns, cpu * 1e9 / static_cast<double>(hits.size()));
+    }
+}
+
+// One coin with a 24 h move window, fed a day of trades at `rate` per second
+// as a walk of 0 to 3 cents a trade around 58,000: the points its deques
+// hold at the end and their bytes.
+struct day_window {
+    std::size_t trades = 0, points = 0, bytes = 0;
+};
+
+day_window measure_day(double rate) {
+    day_window d;
+    d.trades = static_cast<std::size_t>(rate * 86'400);
+    core::alert_book book;
+    auto const coin = book.symbols().intern("BTCUSDT");
+    core::alert_terms t;
+    t.id = 1;
+    t.symbol = coin;
+    t.kind = core::alert_kind::move;
+    t.move_percent = core::max_move_percent_hundredths;
+    t.window = move_bench::windows[4];
+    book.arm(t, 0);
+    std::mt19937_64 rng(5);
+    std::int64_t level = 58'000 * price::scale;
+    std::vector<core::fired_alert> fired;
+    for (std::size_t i = 0; i < 2 * d.trades; ++i) { // two days: the window is full
+        level += (static_cast<std::int64_t>(rng() % 7) - 3) * (price::scale / 100);
+        auto const time = static_cast<core::millis>(static_cast<double>(i) * 1000.0 / rate) + 1;
+        book.on_tick(core::tick{coin, price::from_units(level), time, false}, time, fired);
+    }
+    d.points = book.moves().window_points(coin);
+    d.bytes = book.moves().window_bytes(coin);
+    return d;
+}
+
 struct verdict {
     bool ok = true;
     char const* check(double value, double limit) {
@@ -411,6 +549,49 @@ int main() {
     row("index memory per armed alert (RSS)", a.index_bytes, b.index_bytes, s.index_bytes, "B", 64);
     row("core state memory per armed alert (RSS)", a.book_bytes, b.book_bytes, s.book_bytes, "B",
         0);
+
+    move_bench::figures m;
+    measure_moves(spread, m);
+    std::printf("\nMove alerts: the 100-coin layout's 1,000,000 price alerts plus 100,000 move "
+                "alerts, windows 1 min to 24 h.\n\n");
+    std::printf("| %-44s | %10s | %-5s | %-12s | %-10s |\n", "figure", "value", "unit", "target",
+                "result");
+    std::printf("|%s|%s|%s|%s|%s|\n", std::string(46, '-').c_str(), std::string(12, '-').c_str(),
+                std::string(7, '-').c_str(), std::string(14, '-').c_str(),
+                std::string(12, '-').c_str());
+    auto const move_row = [&](char const* name, double value, char const* unit, double limit) {
+        char target[32] = "-";
+        char const* mark = "";
+        if (limit > 0) {
+            std::snprintf(target, sizeof target, "<= %g %s", limit, unit);
+            mark = v.check(value, limit);
+        }
+        std::printf("| %-44s | %10.1f | %-5s | %-12s | %-10s |\n", name, value, unit, target, mark);
+    };
+    move_row("tick that fires nothing, price + move (CPU)", m.tick_ns, "ns", 25);
+    move_row("cost per fired move alert, move index (CPU)", m.fire_index_ns, "ns", 100);
+    move_row("cost per fired move alert, core state (CPU)", m.fire_ns, "ns", 0);
+    move_row("tick that fires nothing (wall clock)", m.tick_wall_ns, "ns", 0);
+    move_row("cost per fired move alert (wall clock)", m.fire_wall_ns, "ns", 0);
+    move_row("move index memory per armed move alert", m.index_bytes, "B", 64);
+    move_row("core state memory per move alert (RSS)", m.book_bytes, "B", 0);
+    move_row("window points held per coin (quiet walk)", m.window_points_per_coin, "", 0);
+    if (m.fired != move_bench::move_alerts) {
+        std::printf("the sweep fired %zu of %zu move alerts\n", m.fired, move_bench::move_alerts);
+        v.ok = false;
+    }
+    std::printf("\nWindow state: a point is %zu bytes in each of two deques (lows, highs), so a "
+                "window holds at most 48 bytes per trade in it (x2 at most for the ring's "
+                "power-of-two capacity); a walk holds far fewer points than trades.\n",
+                std::size_t{24});
+    if (double const rate = move_bench::btcusdt_trade_rate(); rate > 0) {
+        auto const d = measure_day(rate);
+        std::printf("BTCUSDT, 24 h window at the recorded rate of %.1f trades/s (%zu trades a "
+                    "day): %zu points held, %.1f KiB; a steady one-way trend would hold every "
+                    "trade, %.1f MiB.\n",
+                    rate, d.trades, d.points, static_cast<double>(d.bytes) / 1024,
+                    static_cast<double>(d.trades) * 48 / (1024 * 1024));
+    }
     std::printf("\n%s\n", v.ok ? "all targets met" : "TARGETS MISSED");
     return v.ok ? 0 : 1;
 }
