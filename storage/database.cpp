@@ -207,8 +207,35 @@ constexpr std::string_view migration_4 = R"sql(
 ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<std::string_view, 4> all_migrations{migration_1, migration_2, migration_3,
-                                                         migration_4};
+// Migration channels: the chat and push channels of SPEC §10. The users'
+// settings are new columns. The channel CHECKs of alerts, alert_events and
+// outbox only widen, to every channel core::channel names (telegram
+// included), which no row can violate; SQLite cannot ALTER a CHECK, and
+// rebuilding `alerts` would drop the rows its children reference, so the
+// three table definitions are edited in place, the documented way for a
+// change that leaves the stored rows as they are
+// (https://sqlite.org/lang_altertable.html#otheralter). RESET makes this
+// connection read the edited schema; the ALTERs after it change the schema
+// cookie, so every other connection reads it too.
+constexpr std::string_view migration_channels = R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'CHECK (channels BETWEEN 1 AND 3), -- 1 email, 2 webhook',
+                     'CHECK (channels BETWEEN 1 AND 63), -- bits of core::channel')
+ WHERE type = 'table' AND name = 'alerts';
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'channel IN (''email'', ''webhook'')',
+                     'channel IN (''email'', ''webhook'', ''telegram'', ''discord'', ''slack'', ''ntfy'')')
+ WHERE type = 'table' AND name IN ('alert_events', 'outbox');
+PRAGMA writable_schema = RESET;
+ALTER TABLE users ADD COLUMN discord_webhook_url TEXT;
+ALTER TABLE users ADD COLUMN slack_webhook_url TEXT;
+ALTER TABLE users ADD COLUMN ntfy_url TEXT;
+ALTER TABLE users ADD COLUMN ntfy_token TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 5> all_migrations{migration_1, migration_2, migration_3,
+                                                         migration_4, migration_channels};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");
