@@ -2,7 +2,7 @@
 // fire_recorder.hpp.
 #include "daemon/fire_recorder.hpp"
 
-#include "daemon/channel_setup.hpp"
+#include "daemon/notify/channel_setup.hpp"
 #include "daemon/notify/notice.hpp"
 #include "storage/alert_store.hpp"
 #include "storage/outbox_store.hpp"
@@ -19,12 +19,13 @@ namespace {
 
 constexpr core::millis one_hour = 3'600'000;
 
-// The channels a fire of `a` notifies by: those it names that its owner has
-// set up (email always; see channel_setup.hpp).
-std::vector<core::channel> channels_of(core::alert const& a, core::channel set_up) {
+// The channels of `a` that are (`set_up`) or are not set up now, in the
+// order the wire lists them. The API refuses a channel that is not set up,
+// but its owner may have removed the setting since the alert was saved.
+std::vector<core::channel> chosen(core::alert const& a, core::channel set_up, bool wanted) {
     std::vector<core::channel> out;
     for (auto const ch : core::all_channels)
-        if (core::has(a.channels, ch) && core::has(set_up, ch)) out.push_back(ch);
+        if (core::has(a.channels, ch) && core::has(set_up, ch) == wanted) out.push_back(ch);
     return out;
 }
 
@@ -48,7 +49,8 @@ std::optional<recorded_fire> fire_recorder::record(SQLite::Database& db,
         notify::encode(notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
     std::vector<alert_store::notification> notes;
     std::vector<core::channel> suppressed;
-    for (auto const ch : channels_of(a, channels_set_up(db, *user))) {
+    auto const set_up = notify::channels_set_up(*user);
+    for (auto const ch : chosen(a, set_up, true)) {
         if (queued < static_cast<std::int64_t>(max_per_user_per_hour_)) {
             notes.push_back({ch, payload});
             ++queued;
@@ -66,6 +68,18 @@ std::optional<recorded_fire> fire_recorder::record(SQLite::Database& db,
         e.time = f.detected_at;
         e.channel = ch;
         e.outcome = "notify.max_per_user_per_hour reached";
+        alert_store::add_event(db, e);
+    }
+    // A channel whose setting is gone is not queued (there is nowhere to
+    // send it) and does not count against the cap; its owner sees why.
+    for (auto const ch : chosen(a, set_up, false)) {
+        alert_store::event_record e;
+        e.alert = a.id;
+        e.type = alert_store::event_type::notified;
+        e.time = f.detected_at;
+        e.channel = ch;
+        e.attempt = 0;
+        e.outcome = "failed: " + notify::not_set_up(ch);
         alert_store::add_event(db, e);
     }
     unit.release();

@@ -5,6 +5,8 @@
 //   the alert's new state and its `triggered` event      (storage::alert_store)
 //   one outbox row per channel, with the notice payload  (storage::outbox_store)
 //   a `suppressed` event per channel past the hourly cap
+//   a `notified` event, "failed: <channel> is not set up", per channel its
+//   owner has removed the setting of (notify/channel_setup.hpp)
 //
 // Invariants:
 // - One fire is one unit: state, event and outbox rows are written together

@@ -188,7 +188,11 @@ bool service::impl::start_sender() {
     auto const bot = notify::telegram_settings_from(cfg.telegram);
     telegram = std::make_unique<notify::telegram_poller>(
         notify::poller_options{bot, cfg.storage.path, std::chrono::seconds(25),
-                               std::chrono::seconds(1), std::chrono::seconds(60)},
+                               std::chrono::seconds(1), std::chrono::seconds(60),
+                               // GET /me lists the channels set up, Telegram's too.
+                               [users = accounts](storage::user_store::user_record const& u) {
+                                   users->users().put(u);
+                               }},
         *writer);
     telegram->start();
     try {

@@ -207,18 +207,17 @@ constexpr std::string_view migration_4 = R"sql(
 ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// Telegram (SPEC §10): single-use link codes (hashes only, 15 minutes), each
-// user's linked chat (one chat per user, one user per chat), and the
-// getUpdates offset, one row, written with what each update changed.
-// The channel CHECKs of alerts, alert_events and outbox first widen to every
-// channel core::channel names: SQLite cannot ALTER a CHECK and rebuilding
-// `alerts` would drop the rows its children reference, so the definitions
-// are edited in place, the documented way for a change no stored row can
-// violate (https://sqlite.org/lang_altertable.html#otheralter). Where an
-// earlier migration already widened them the replace() finds nothing to
-// change. The CREATEs after RESET change the schema cookie, so every other
-// connection reads the edited schema.
-constexpr std::string_view migration_telegram = R"sql(
+// Migration channels: the chat and push channels of SPEC §10. The users'
+// settings are new columns. The channel CHECKs of alerts, alert_events and
+// outbox only widen, to every channel core::channel names (telegram
+// included), which no row can violate; SQLite cannot ALTER a CHECK, and
+// rebuilding `alerts` would drop the rows its children reference, so the
+// three table definitions are edited in place, the documented way for a
+// change that leaves the stored rows as they are
+// (https://sqlite.org/lang_altertable.html#otheralter). RESET makes this
+// connection read the edited schema; the ALTERs after it change the schema
+// cookie, so every other connection reads it too.
+constexpr std::string_view migration_channels = R"sql(
 PRAGMA writable_schema = ON;
 UPDATE sqlite_schema
    SET sql = replace(sql, 'CHECK (channels BETWEEN 1 AND 3), -- 1 email, 2 webhook',
@@ -229,6 +228,17 @@ UPDATE sqlite_schema
                      'channel IN (''email'', ''webhook'', ''telegram'', ''discord'', ''slack'', ''ntfy'')')
  WHERE type = 'table' AND name IN ('alert_events', 'outbox');
 PRAGMA writable_schema = RESET;
+ALTER TABLE users ADD COLUMN discord_webhook_url TEXT;
+ALTER TABLE users ADD COLUMN slack_webhook_url TEXT;
+ALTER TABLE users ADD COLUMN ntfy_url TEXT;
+ALTER TABLE users ADD COLUMN ntfy_token TEXT;
+)sql";
+
+// Telegram (SPEC §10): single-use link codes (hashes only, 15 minutes), each
+// user's linked chat (one chat per user, one user per chat), and the
+// getUpdates offset, one row, written with what each update changed. The
+// channel CHECKs already name telegram (migration_channels).
+constexpr std::string_view migration_telegram = R"sql(
 CREATE TABLE telegram_codes (
     code_hash  TEXT    PRIMARY KEY,
     user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -246,8 +256,8 @@ CREATE TABLE telegram_offset (
 );
 )sql";
 
-constexpr std::array all_migrations{migration_1, migration_2, migration_3, migration_4,
-                                    migration_telegram};
+constexpr std::array all_migrations{migration_1, migration_2,        migration_3,
+                                    migration_4, migration_channels, migration_telegram};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -11,9 +11,12 @@ namespace kryptod::storage::user_store {
 
 namespace {
 
-constexpr char const* user_columns = "id, email, password_hash, role, verified, disabled, "
-                                     "webhook_url, webhook_secret, created_at, updated_at, "
-                                     "tokens_valid_after";
+constexpr char const* user_columns =
+    "id, email, password_hash, role, verified, disabled, "
+    "webhook_url, webhook_secret, created_at, updated_at, "
+    "tokens_valid_after, discord_webhook_url, slack_webhook_url, ntfy_url, "
+    "ntfy_token, "
+    "EXISTS (SELECT 1 FROM telegram_chats AS t WHERE t.user_id = users.id)";
 
 user_record read_user(SQLite::Statement& st) {
     user_record u;
@@ -28,6 +31,11 @@ user_record read_user(SQLite::Statement& st) {
     u.created_at = st.getColumn(8).getInt64();
     u.updated_at = st.getColumn(9).getInt64();
     u.tokens_valid_after = st.getColumn(10).getInt64();
+    u.discord_webhook_url = sql::opt_text(st.getColumn(11));
+    u.slack_webhook_url = sql::opt_text(st.getColumn(12));
+    u.ntfy_url = sql::opt_text(st.getColumn(13));
+    u.ntfy_token = sql::opt_text(st.getColumn(14));
+    u.telegram_linked = st.getColumn(15).getInt() != 0;
     return u;
 }
 
@@ -50,7 +58,9 @@ std::int64_t create(SQLite::Database& db, user_record const& u) {
     cached_statement st_sql(db,
                             "INSERT INTO users (email, password_hash, role, verified, disabled, "
                             "webhook_url, webhook_secret, created_at, updated_at, "
-                            "tokens_valid_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                            "tokens_valid_after, discord_webhook_url, slack_webhook_url, "
+                            "ntfy_url, ntfy_token) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     auto& st = *st_sql;
     st.bind(1, u.email);
     st.bind(2, u.password_hash);
@@ -62,6 +72,10 @@ std::int64_t create(SQLite::Database& db, user_record const& u) {
     st.bind(8, static_cast<int64_t>(u.created_at));
     st.bind(9, static_cast<int64_t>(u.updated_at));
     st.bind(10, static_cast<int64_t>(u.tokens_valid_after));
+    sql::bind(st, 11, u.discord_webhook_url);
+    sql::bind(st, 12, u.slack_webhook_url);
+    sql::bind(st, 13, u.ntfy_url);
+    sql::bind(st, 14, u.ntfy_token);
     st.exec();
     return db.getLastInsertRowid();
 }
@@ -101,7 +115,8 @@ page<user_record> list(SQLite::Database& db, page_request const& paging) {
 void update(SQLite::Database& db, user_record const& u) {
     cached_statement st_sql(db, "UPDATE users SET email = ?, password_hash = ?, role = ?, "
                                 "verified = ?, disabled = ?, webhook_url = ?, webhook_secret = ?, "
-                                "updated_at = ?, tokens_valid_after = ? WHERE id = ?");
+                                "updated_at = ?, tokens_valid_after = ?, discord_webhook_url = ?, "
+                                "slack_webhook_url = ?, ntfy_url = ?, ntfy_token = ? WHERE id = ?");
     auto& st = *st_sql;
     st.bind(1, u.email);
     st.bind(2, u.password_hash);
@@ -112,7 +127,11 @@ void update(SQLite::Database& db, user_record const& u) {
     sql::bind(st, 7, u.webhook_secret);
     st.bind(8, static_cast<int64_t>(u.updated_at));
     st.bind(9, static_cast<int64_t>(u.tokens_valid_after));
-    st.bind(10, static_cast<int64_t>(u.id));
+    sql::bind(st, 10, u.discord_webhook_url);
+    sql::bind(st, 11, u.slack_webhook_url);
+    sql::bind(st, 12, u.ntfy_url);
+    sql::bind(st, 13, u.ntfy_token);
+    st.bind(14, static_cast<int64_t>(u.id));
     if (st.exec() == 0) throw not_found_error("no user " + std::to_string(u.id));
 }
 

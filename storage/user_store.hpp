@@ -35,6 +35,16 @@ struct user_record {
     // Access tokens issued before this are refused (0: none are). Set when
     // the user's sessions end: disabled, password reset, role changed.
     core::millis tokens_valid_after = 0;
+    // Chat and push channels (SPEC §10); unset when the user has none. The
+    // Discord and Slack URLs and the ntfy token are secrets: whoever holds
+    // them can post as kryptod.
+    std::optional<std::string> discord_webhook_url;
+    std::optional<std::string> slack_webhook_url;
+    std::optional<std::string> ntfy_url;
+    std::optional<std::string> ntfy_token; // sent as a bearer token
+    // A Telegram chat is linked (telegram_store; read with the record, not
+    // written through it).
+    bool telegram_linked = false;
 };
 
 // Inserts a user (id is ignored) and returns the new id. A duplicate email,

@@ -5,6 +5,7 @@
 
 #include "core/email_address.hpp"
 #include "daemon/api/account_rules.hpp"
+#include "daemon/api/channel_settings.hpp"
 #include "daemon/api/responses.hpp"
 #include "daemon/log.hpp"
 #include "daemon/notify/notice.hpp"
@@ -29,7 +30,6 @@ namespace {
 constexpr field_spec credentials_schema[] = {{"email", field_kind::string, true},
                                              {"password", field_kind::string, true}};
 constexpr field_spec refresh_schema[] = {{"refresh", field_kind::string, true}};
-constexpr field_spec me_schema[] = {{"webhook_url", field_kind::string_or_null, true}};
 constexpr field_spec token_schema[] = {{"token", field_kind::string, true}};
 constexpr field_spec reset_schema[] = {{"email", field_kind::string, true}};
 constexpr field_spec confirm_schema[] = {{"token", field_kind::string, true},
@@ -312,6 +312,18 @@ void handle_logout(services_ptr s, incoming in, responder respond) {
 
 // --- me -------------------------------------------------------------------
 
+// PATCH /api/auth/me: the webhook URL and the chat channels' settings
+// (channel_settings.hpp), each optional; a body needs one of them.
+std::span<field_spec const> me_schema() {
+    static std::vector<field_spec> const schema = [] {
+        std::vector<field_spec> s{{"webhook_url", field_kind::string_or_null}};
+        auto const chat = channel_setting_fields();
+        s.insert(s.end(), chat.begin(), chat.end());
+        return s;
+    }();
+    return schema;
+}
+
 // The busiest authenticated endpoint: the answer is the directory's
 // serialised entry, so nothing is copied from the directory or formatted.
 void handle_get_me(services_ptr s, incoming in, responder respond) {
@@ -326,30 +338,46 @@ void handle_patch_me(services_ptr s, incoming in, responder respond) {
     auto caller = s->auth().authenticate(in.req);
     if (auto* refused = std::get_if<http::response>(&caller)) return respond(std::move(*refused));
     auto const id = std::get<principal>(caller).user.id;
-    auto body = read_body(*s, in, me_schema, respond);
+    auto body = read_body(*s, in, me_schema(), respond);
     if (!body) return;
+    if (body->empty())
+        return respond(invalid_field("webhook_url",
+                                     "one of webhook_url, discord_webhook_url, slack_webhook_url, "
+                                     "ntfy_url and ntfy_token is required",
+                                     v));
+    bool const set_webhook = body->contains("webhook_url");
     std::optional<std::string> url;
-    if (auto const& value = body->at("webhook_url"); value.is_string()) {
-        url = std::string(value.as_string());
-        if (auto problem = webhook_url_problem(*url))
-            return respond(invalid_field("webhook_url", *problem, v));
+    std::vector<http::field_error> errors;
+    if (auto const* value = body->if_contains("webhook_url"); value && value->is_string()) {
+        url = std::string(value->as_string());
+        if (auto problem = webhook_url_problem(*url)) errors.push_back({"webhook_url", *problem});
     }
+    auto chat = read_channel_settings(*body, s->settings().allow_private_urls);
+    if (auto* bad = std::get_if<std::vector<http::field_error>>(&chat))
+        errors.insert(errors.end(), bad->begin(), bad->end());
+    if (!errors.empty())
+        return respond(
+            http::problem(status::unprocessable_entity, "invalid channel settings", errors, v));
     auto const now = now_millis();
     submit_write<users::user_record>(
         *s, respond, v,
-        [id, url, now](SQLite::Database& db) {
+        [id, set_webhook, url, chat = std::get<channel_settings_change>(chat),
+         now](SQLite::Database& db) {
             auto user = users::get(db, id);
             if (!user) throw storage::not_found_error("user gone");
-            user->webhook_url = url;
-            // A new URL gets a new signing secret: whoever saw the old
-            // pairing cannot sign for the new target.
-            user->webhook_secret =
-                url ? std::optional<std::string>(http::random_hex(32)) : std::nullopt;
+            if (set_webhook) {
+                user->webhook_url = url;
+                // A new URL gets a new signing secret: whoever saw the old
+                // pairing cannot sign for the new target.
+                user->webhook_secret =
+                    url ? std::optional<std::string>(http::random_hex(32)) : std::nullopt;
+            }
+            chat.apply(*user);
             user->updated_at = now;
             users::update(db, *user);
             return *user;
         },
-        [s, respond, v](storage::result<users::user_record> r) {
+        [s, respond, v, set_webhook](storage::result<users::user_record> const& r) {
             if (!r) {
                 if (r.err().code == storage::errc::not_found)
                     return respond(unauthorized("invalid access token: unknown user", v));
@@ -358,7 +386,8 @@ void handle_patch_me(services_ptr s, incoming in, responder respond) {
             auto const& user = r.value();
             s->users().put(user);
             auto body = to_json(user_entry::from(user));
-            if (user.webhook_secret) body["webhook_secret"] = *user.webhook_secret;
+            // Shown only when this request set the URL (SPEC §3).
+            if (set_webhook && user.webhook_secret) body["webhook_secret"] = *user.webhook_secret;
             respond(http::json_response(status::ok, body, v));
         });
 }

@@ -61,7 +61,9 @@ std::span<http::field_spec const> fields_of(alert_body_kind kind) {
     return patch_fields;
 }
 
-constexpr std::string_view channels_rule = "must be a non-empty array of \"email\" and \"webhook\"";
+constexpr std::string_view channels_rule =
+    "must be a non-empty array of \"email\", \"webhook\", \"telegram\", \"discord\", "
+    "\"slack\" and \"ntfy\"";
 
 std::optional<core::channel> channels_of(json::value const& value) {
     if (!value.is_array() || value.as_array().empty()) return std::nullopt;

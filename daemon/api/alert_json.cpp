@@ -63,10 +63,13 @@ void append_alert(std::string& out, core::alert const& a, std::string_view symbo
     out += ",\"expires_at\":";
     append_time_or_null(out, a.expires_at);
     out += ",\"channels\":[";
-    bool const email = core::has(a.channels, core::channel::email);
-    if (email) out += "\"email\"";
-    if (core::has(a.channels, core::channel::webhook))
-        out += email ? ",\"webhook\"" : "\"webhook\"";
+    bool first = true;
+    for (auto const ch : core::all_channels) {
+        if (!core::has(a.channels, ch)) continue;
+        if (!first) out += ',';
+        first = false;
+        append_quoted(out, core::to_string(ch));
+    }
     out += "],\"status\":";
     append_quoted(out, core::to_string(a.status));
     out += ",\"created_at\":";

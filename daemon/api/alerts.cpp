@@ -18,6 +18,20 @@ using storage::alert_store::event_type;
 
 namespace {
 
+// The 422 for channels the caller has not set up (SPEC §10), naming each;
+// std::nullopt when every channel of `wanted` is set up.
+std::optional<http::response> unset_channels(core::channel wanted, user_entry const& user,
+                                             unsigned version) {
+    std::string missing;
+    for (auto const ch : core::all_channels)
+        if (core::has(wanted, ch) && !core::has(user.channels, ch))
+            missing += (missing.empty() ? "" : ", ") + std::string(core::to_string(ch));
+    if (missing.empty()) return std::nullopt;
+    return invalid_alert("channels",
+                         "not set up: " + missing + " (set it up with PATCH /api/auth/me first)",
+                         version);
+}
+
 std::optional<core::alert_id> id_of(http::incoming const& in) {
     if (in.params.empty()) return std::nullopt;
     auto v = parse_int(in.params[0]);
@@ -137,6 +151,9 @@ void alert_api::create(http::incoming in, http::responder respond, alert_body_ki
     auto parsed = parse_alert_body(in.req.body(), kind, context->body_limits(), version);
     if (auto* res = std::get_if<http::response>(&parsed)) return respond(std::move(*res));
     auto const& c = std::get<alert_changes>(parsed);
+    if (c.channels)
+        if (auto refused = unset_channels(*c.channels, who->user, version))
+            return respond(std::move(*refused));
 
     auto const now = now_millis();
     auto made = new_alert(c, who->user.id, engine, now);
@@ -239,6 +256,11 @@ void alert_api::patch(http::incoming in, http::responder respond) {
     auto parsed =
         parse_alert_body(in.req.body(), alert_body_kind::patch, context->body_limits(), version);
     if (auto* res = std::get_if<http::response>(&parsed)) return respond(std::move(*res));
+    // Only channels the body names are checked: an alert whose channel was
+    // removed since can still be paused, renamed or re-armed.
+    if (auto const& wanted = std::get<alert_changes>(parsed).channels)
+        if (auto refused = unset_channels(*wanted, who->user, version))
+            return respond(std::move(*refused));
 
     patch_job const job{std::get<alert_changes>(std::move(parsed)),
                         now_millis(),

@@ -13,6 +13,7 @@ api_settings api_settings::from(config const& cfg) {
     s.rate_limit = cfg.auth.rate_limit;
     s.max_body = cfg.http.max_body;
     s.account_emails_per_day = cfg.notify.account_emails_per_day;
+    s.allow_private_urls = cfg.notify.webhook_allow_private;
     return s;
 }
 

@@ -46,6 +46,8 @@ struct api_settings {
     std::chrono::seconds verify_ttl{24 * 3600};
     // notify.account_emails_per_day: account emails to one address per 24 h.
     std::uint32_t account_emails_per_day = 5;
+    // notify.webhook_allow_private: chat and push URLs may then be plain http.
+    bool allow_private_urls = false;
 
     // The daemon's settings from its configuration.
     static api_settings from(config const& cfg);

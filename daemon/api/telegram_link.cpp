@@ -73,11 +73,16 @@ void handle_unlink(std::shared_ptr<api_context> s, incoming in, responder respon
     auto const who = caller(*s, in, respond);
     if (!who) return;
     auto const user = who->user.id;
-    submit_write<bool>(
+    // The directory's entry follows (GET /me lists the channels set up).
+    submit_write<std::optional<storage::user_store::user_record>>(
         *s, respond, v,
-        [user](SQLite::Database& db) { return storage::telegram_store::unlink_user(db, user); },
-        [respond, v](storage::result<bool> r) {
+        [user](SQLite::Database& db) {
+            storage::telegram_store::unlink_user(db, user);
+            return storage::user_store::get(db, user);
+        },
+        [s, respond, v](storage::result<std::optional<storage::user_store::user_record>> r) {
             if (!r) return respond(storage_failure(r.err(), v));
+            if (*r.value()) s->users().put(**r.value());
             respond(http::empty_response(status::no_content, v));
         });
 }

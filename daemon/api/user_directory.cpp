@@ -2,6 +2,7 @@
 #include "daemon/api/user_directory.hpp"
 
 #include "core/rfc3339.hpp"
+#include "daemon/notify/channel_setup.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -17,6 +18,7 @@ user_entry user_entry::from(storage::user_store::user_record const& record) {
     e.verified = record.verified;
     e.disabled = record.disabled;
     e.webhook_url = record.webhook_url;
+    e.channels = notify::channels_set_up(record);
     e.created_at = record.created_at;
     e.tokens_valid_after = record.tokens_valid_after;
     return e;
@@ -33,6 +35,10 @@ boost::json::object to_json(user_entry const& user) {
         o["webhook_url"] = *user.webhook_url;
     else
         o["webhook_url"] = nullptr;
+    boost::json::array channels;
+    for (auto const ch : core::all_channels)
+        if (core::has(user.channels, ch)) channels.emplace_back(core::to_string(ch));
+    o["channels"] = std::move(channels);
     o["created_at"] = core::format_rfc3339(user.created_at);
     return o;
 }

@@ -13,6 +13,7 @@
 // a lock; a put takes it exclusively).
 #pragma once
 
+#include "core/alert.hpp"
 #include "core/time.hpp"
 #include "storage/user_store.hpp"
 
@@ -34,6 +35,9 @@ struct user_entry {
     bool verified = false;
     bool disabled = false;
     std::optional<std::string> webhook_url;
+    // The channels set up (notify::channels_set_up()); the settings behind
+    // them are secrets and are not kept here.
+    core::channel channels = core::channel::email;
     core::millis created_at = 0;
     // Access tokens issued before this are refused (not shown by the API).
     core::millis tokens_valid_after = 0;
@@ -42,7 +46,8 @@ struct user_entry {
 };
 
 // A user as the API shows it: id, email, role, verified, disabled,
-// webhook_url (null when unset) and created_at (RFC 3339 UTC). No secrets.
+// webhook_url (null when unset), channels (the names of those set up, e.g.
+// ["email", "discord"]) and created_at (RFC 3339 UTC). No secrets.
 boost::json::object to_json(user_entry const& user);
 
 // One user as the directory holds it: immutable once built, shared with

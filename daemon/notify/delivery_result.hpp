@@ -13,6 +13,7 @@
 // and goes to the log only.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,11 @@ struct delivery_result {
     long code = 0;       // the server's last SMTP or HTTP status, 0 when none came
     std::string detail;  // one line for the log only
     std::string summary; // coarse, shown to the user; see above
+    // For a temporary failure: how long the service asked to be left alone
+    // (Retry-After, or its own rate-limit answer); 0 when it did not say.
+    // The sender retries the row no sooner and holds back the rest of the
+    // destination's rows as long.
+    std::chrono::milliseconds retry_after{0};
 
     bool delivered() const noexcept { return outcome == delivery_outcome::delivered; }
     // True when no server answered at all (refused, unreachable, timed out):

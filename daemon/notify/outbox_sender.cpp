@@ -135,6 +135,8 @@ private:
     core::millis timer_at() const {
         core::millis at = last_claim_at_ + options().idle_poll.count();
         if (next_retry_) at = std::min(at, *next_retry_ + 1);
+        for (auto const& [where, until] : paused_until_)
+            at = std::min(at, until);
         return at;
     }
     bool timer_due() const { return now() >= timer_at(); }
@@ -237,6 +239,8 @@ private:
     // Hands held rows to their channels: one per (user, channel) queue per
     // turn, until a turn hands none.
     void dispatch() {
+        core::millis const t = now();
+        std::erase_if(paused_until_, [t](auto const& p) { return p.second <= t; });
         for (bool moved = true; moved;) {
             moved = false;
             std::size_t const turns = ring_.size();
@@ -274,6 +278,9 @@ private:
             return true;
         }
         if (verdict == circuit_breaker::verdict::wait) return false;
+        // The destination asked for a pause (Retry-After): wait it out in hand.
+        if (auto p = paused_until_.find(where); p != paused_until_.end() && p->second > t)
+            return false;
         if (verdict == circuit_breaker::verdict::pass && in_flight_[where] >= h.how.max_in_flight)
             return false;
         q.pop_front();
@@ -359,6 +366,10 @@ private:
             std::string const& where = h.how.destination;
             if (--in_flight_[where] == 0) in_flight_.erase(where);
             breaker_.record(where, !r.unreachable(), t);
+            if (r.retry_after.count() > 0) {
+                core::millis& until = paused_until_[where];
+                until = std::max(until, t + r.retry_after.count());
+            }
         }
         if (--held_by_user_[m.user] == 0) held_by_user_.erase(m.user);
         if (more_due_ &&
@@ -370,10 +381,14 @@ private:
         bool const delivered = r.delivered();
         bool const final = delivered || r.outcome == delivery_outcome::permanent ||
                            m.attempts >= options().max_attempts;
+        // A service that said when to come back (Retry-After) is taken at
+        // its word; otherwise the backoff guesses.
         core::millis const retry_at =
-            t + retry_delay(m.attempts, options().retry_base, options().retry_max,
-                            std::uniform_real_distribution<double>(0.0, 1.0)(rng_))
-                    .count();
+            r.retry_after.count() > 0
+                ? t + r.retry_after.count()
+                : t + retry_delay(m.attempts, options().retry_base, options().retry_max,
+                                  std::uniform_real_distribution<double>(0.0, 1.0)(rng_))
+                          .count();
         // What the user sees: coarse, never the details of the network.
         std::string const summary = r.summary.empty() ? std::string("delivery failed") : r.summary;
         std::string const outcome =
@@ -514,6 +529,8 @@ private:
     std::deque<queue_key> ring_; // the queues with rows, in turn order
     std::unordered_map<core::user_id, std::size_t> held_by_user_;
     std::unordered_map<std::string, std::size_t> in_flight_; // by destination
+    // Destinations that asked to be left alone (Retry-After), until when.
+    std::unordered_map<std::string, core::millis> paused_until_;
 
     bool first_claim_ = true; // takes over a dead predecessor's leases
     bool claim_out_ = false;  // a claim is with the writer

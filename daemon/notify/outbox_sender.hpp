@@ -35,13 +35,17 @@
 //   skipped for a cooldown (notify.retry_base doubling, at most 5 min):
 //   its rows fail at once as "retrying: destination unavailable" without
 //   using a lane; after the cooldown one probe goes through.
+// - Rate limits. A service that answers "too many" with Retry-After (or
+//   its own equivalent, see each channel) is taken at its word: that row
+//   is retried then rather than after the backoff, and the destination's
+//   other rows wait in hand until then (at most 5 min, http_outcome.hpp).
 // - Wake-up. The daemon calls wake() after it commits outbox rows; the
 //   sender then claims at once. Otherwise it sleeps on its inbox until a
 //   lane reports, a claim's commit comes back, the earliest retry it
 //   scheduled is due or, as a fallback for rows queued without a wake() and
 //   retries due after a restart, idle_poll passes. Nothing polls.
 //
-// Database access: reads (the recipient's email, webhook URL and secret) go
+// Database access: reads (the recipient's email and channel settings) go
 // through the sender's own read-only connection; every write (claim, mark,
 // events) is a storage::writer job, so the writer stays the one connection
 // that writes. A claim's rows are used only after its commit, so a sent
@@ -49,8 +53,9 @@
 //
 // A row that cannot be sent as it stands fails at once, without retries: a
 // payload that does not decode, a recipient who no longer exists or is
-// disabled, an address that is not a plain address, a webhook row of a user
-// without webhook_url, a refused or invalid webhook target.
+// disabled, an address that is not a plain address, a webhook, Discord,
+// Slack or ntfy row of a user without that setting any more ("discord is
+// not set up"), a refused or invalid target.
 //
 // Delivery is at least once with a stable id: a crash between the server's
 // acceptance and the mark leaves the row leased; the next sender's first

@@ -38,11 +38,29 @@ int check_stop(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     return static_cast<std::atomic<bool>*>(flag)->load(std::memory_order_relaxed) ? 1 : 0;
 }
 
+// What one update did: what the bot then says, and the user whose Telegram
+// link it changed, as committed.
+struct applied {
+    std::optional<std::string> reply;
+    std::optional<storage::user_store::user_record> changed;
+};
+
+std::optional<std::string> apply_command(SQLite::Database& db, telegram_update const& u,
+                                         core::millis now,
+                                         std::optional<storage::user_store::user_record>& changed);
+
 // What one update does to the database, and what the bot then says.
-std::optional<std::string> apply(SQLite::Database& db, telegram_update const& u, core::millis now) {
+applied apply(SQLite::Database& db, telegram_update const& u, core::millis now) {
+    storage::telegram_store::set_offset(db, u.update_id + 1);
+    applied out;
+    if (u.chat) out.reply = apply_command(db, u, now, out.changed);
+    return out;
+}
+
+std::optional<std::string> apply_command(SQLite::Database& db, telegram_update const& u,
+                                         core::millis now,
+                                         std::optional<storage::user_store::user_record>& changed) {
     namespace store = storage::telegram_store;
-    store::set_offset(db, u.update_id + 1);
-    if (!u.chat) return std::nullopt;
     auto const request = read_chat_request(u.text);
     switch (request.command) {
     case chat_command::start: {
@@ -53,6 +71,7 @@ std::optional<std::string> apply(SQLite::Database& db, telegram_update const& u,
             return std::string("This link code is unknown, used or expired. Ask kryptod for a "
                                "new Telegram link; a code works once, for 15 minutes.");
         store::link(db, record->id, *u.chat, now);
+        changed = storage::user_store::get(db, record->id);
         return "Linked to " + record->email + ". Alerts with the telegram channel come here; " +
                "send /stop to unlink.";
     }
@@ -60,6 +79,7 @@ std::optional<std::string> apply(SQLite::Database& db, telegram_update const& u,
         auto const user = store::unlink_chat(db, *u.chat);
         if (!user) return std::string("This chat is not linked to any kryptod account.");
         auto const record = storage::user_store::get(db, *user);
+        changed = record;
         return "Unlinked from " + (record ? record->email : std::string("kryptod")) +
                ". No more alerts come here.";
     }
@@ -196,20 +216,20 @@ void telegram_poller::handle(telegram_update const& u) {
     struct outcome {
         std::mutex mutex;
         std::condition_variable done;
-        std::optional<storage::result<std::optional<std::string>>> result;
+        std::optional<storage::result<applied>> result;
     };
     for (int failures = 1; !stopping(); ++failures) {
         auto const o = std::make_shared<outcome>();
         auto const now = wall_clock_now();
-        auto const accepted = writer_.submit<std::optional<std::string>>(
-            [u, now](SQLite::Database& db) { return apply(db, u, now); },
-            [o](storage::result<std::optional<std::string>> r) {
-                {
-                    std::lock_guard lock(o->mutex);
-                    o->result.emplace(std::move(r));
-                }
-                o->done.notify_all();
-            });
+        auto const accepted =
+            writer_.submit<applied>([u, now](SQLite::Database& db) { return apply(db, u, now); },
+                                    [o](storage::result<applied> r) {
+                                        {
+                                            std::lock_guard lock(o->mutex);
+                                            o->result.emplace(std::move(r));
+                                        }
+                                        o->done.notify_all();
+                                    });
         if (accepted) {
             std::unique_lock lock(o->mutex);
             while (!o->result && !stopping())
@@ -217,9 +237,11 @@ void telegram_poller::handle(telegram_update const& u) {
             if (!o->result) return; // stopping: the update is read again next time
             if (*o->result) {
                 offset_ = u.update_id + 1;
-                auto const text = std::move(o->result->value());
+                auto const done = std::move(o->result->value());
                 lock.unlock();
-                if (text) reply(*u.chat, *text);
+                if (done.changed && options_.on_user_changed)
+                    options_.on_user_changed(*done.changed);
+                if (done.reply) reply(*u.chat, *done.reply);
                 return;
             }
             log::warning("telegram: update ", u.update_id,

@@ -23,12 +23,14 @@
 #pragma once
 
 #include "daemon/notify/telegram_api.hpp"
+#include "storage/user_store.hpp"
 #include "storage/writer.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +44,9 @@ struct poller_options {
     std::chrono::seconds long_poll; // getUpdates' timeout
     std::chrono::milliseconds retry_base;
     std::chrono::milliseconds retry_max;
+    // Called on the poller's thread with a user's committed record after a
+    // chat command linked or unlinked it (the API's user directory follows).
+    std::function<void(storage::user_store::user_record const&)> on_user_changed;
 };
 
 class telegram_poller {

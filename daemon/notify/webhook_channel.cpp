@@ -2,8 +2,8 @@
 #include "daemon/notify/webhook_channel.hpp"
 
 #include "core/rfc3339.hpp"
-#include "daemon/notify/curl_handles.hpp"
 #include "daemon/notify/http_lane.hpp"
+#include "daemon/notify/http_outcome.hpp"
 
 #include <boost/json.hpp>
 #include <openssl/evp.h>
@@ -14,49 +14,6 @@
 namespace kryptod::daemon::notify {
 
 namespace {
-
-// scheme://host:port of a URL: the breaker's and the cap's destination, so
-// that all users of one receiving service share its breaker. The URL itself
-// when it does not parse (the lane then refuses it).
-std::string origin_of(std::string const& url) {
-    curl_url_ptr u(curl_url());
-    if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return url;
-    auto part = [&](CURLUPart which, unsigned flags) {
-        char* text = nullptr;
-        if (curl_url_get(u.get(), which, &text, flags) != CURLUE_OK || text == nullptr)
-            return std::string();
-        std::string out(text);
-        curl_free(text);
-        return out;
-    };
-    return part(CURLUPART_SCHEME, 0) + "://" + part(CURLUPART_HOST, 0) + ":" +
-           part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
-}
-
-delivery_result judge(http_answer const& a) {
-    delivery_result r;
-    r.summary = a.summary;
-    r.detail = a.detail;
-    switch (a.what) {
-    case http_answer::kind::invalid_url:
-    case http_answer::kind::refused:
-        r.outcome = delivery_outcome::permanent;
-        return r;
-    case http_answer::kind::no_answer:
-        r.outcome = delivery_outcome::temporary;
-        return r;
-    case http_answer::kind::answered:
-        break;
-    }
-    r.code = a.status;
-    if (a.status >= 200 && a.status <= 299)
-        r.outcome = delivery_outcome::delivered;
-    else if (a.status == 408 || a.status == 429 || (a.status >= 500 && a.status <= 599))
-        r.outcome = delivery_outcome::temporary;
-    else
-        r.outcome = delivery_outcome::permanent;
-    return r;
-}
 
 class webhook_channel final : public channel {
 public:
@@ -89,8 +46,9 @@ public:
                 webhook_signature(a.user->webhook_secret.value_or(""), timestamp, req.body)};
         p.destination = "webhook " + origin_of(req.url);
         p.start = [this, req = std::move(req)](completion done) mutable {
-            http_.submit(std::move(req),
-                         [done = std::move(done)](http_answer answer) { done(judge(answer)); });
+            http_.submit(std::move(req), [done = std::move(done)](http_answer answer) {
+                done(judge_http(answer));
+            });
         };
         return p;
     }

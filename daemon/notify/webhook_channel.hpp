@@ -7,8 +7,8 @@
 // - The signature is HMAC-SHA256 over "<timestamp>.<body>" with the user's
 //   secret, hex encoded: what a receiver recomputes byte for byte.
 // - X-Kryptod-Delivery is the row's delivery id, the same on every retry.
-// - 2xx is delivered; no answer, 408, 429 and 5xx are retried; a refused or
-//   invalid target, a redirect and any other status are given up.
+// - The answer reads as http_outcome.hpp says (2xx delivered; no answer,
+//   408, 429 and 5xx retried, Retry-After honoured; anything else given up).
 #pragma once
 
 #include "daemon/notify/channel.hpp"

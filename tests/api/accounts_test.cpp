@@ -148,6 +148,29 @@ BOOST_FIXTURE_TEST_CASE(me_needs_a_token, registered) {
     BOOST_TEST(is_problem(empty, 401));
 }
 
+BOOST_FIXTURE_TEST_CASE(chat_urls_must_be_https_and_are_never_shown, registered) {
+    auto tokens = login(c, "ann@example.com", password);
+    // Without notify.webhook_allow_private, plain http is refused (a chat
+    // webhook URL carries its secret in its path).
+    auto plain = c.call(verb::patch, "/api/auth/me",
+                        R"({"discord_webhook_url":"http://discord.example/api/webhooks/1/x",)"
+                        R"("ntfy_url":"https://ntfy.example/topic"})",
+                        bearer(tokens.access));
+    BOOST_TEST(is_problem(plain, 422));
+    BOOST_TEST(problem_fields(plain) == std::vector<std::string>{"discord_webhook_url"});
+    auto set = c.call(verb::patch, "/api/auth/me",
+                      R"({"slack_webhook_url":"https://hooks.slack.example/services/T/B/x",)"
+                      R"("ntfy_url":"https://ntfy.example/topic","ntfy_token":"tk_abc"})",
+                      bearer(tokens.access));
+    BOOST_TEST_REQUIRE(set.result_int() == 200);
+    auto const body = json_of(set);
+    BOOST_TEST(set.body().find("hooks.slack.example") == std::string::npos);
+    BOOST_TEST(set.body().find("tk_abc") == std::string::npos);
+    BOOST_TEST(!body.contains("webhook_secret"), "no webhook URL was set by this request");
+    json::array const expected{"email", "slack", "ntfy"};
+    BOOST_TEST(body.at("channels").as_array() == expected);
+}
+
 BOOST_FIXTURE_TEST_CASE(patch_me_sets_and_clears_the_webhook, registered) {
     auto tokens = login(c, "ann@example.com", password);
     auto set = c.call(verb::patch, "/api/auth/me",

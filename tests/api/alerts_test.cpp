@@ -195,6 +195,10 @@ BOOST_AUTO_TEST_CASE(pagination_edges_and_filters) {
 BOOST_AUTO_TEST_CASE(a_listed_alert_reads_exactly_as_its_own_answer) {
     alert_server s;
     auto c = s.client();
+    // The webhook channel needs a webhook URL (SPEC §10).
+    BOOST_REQUIRE(c.call(bhttp::verb::patch, "/api/auth/me",
+                         R"({"webhook_url":"https://hooks.example.com/alice"})", s.alice)
+                      .result_int() == 200);
     std::vector<json::object> made;
     made.push_back(
         create(c, s.alice,

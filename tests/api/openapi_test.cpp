@@ -379,6 +379,17 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
     auto const alice =
         token_of(r.send(verb::post, "/api/auth/login",
                         {{"email", "alice@example.com"}, {"password", "correct horse battery"}}));
+    // Channels must be set up before an alert names them (SPEC §10).
+    BOOST_TEST(r.send(verb::patch, "/api/auth/me",
+                      {{"webhook_url", "https://hooks.example.com/alice"},
+                       {"discord_webhook_url", "https://discord.example/api/webhooks/1/x"},
+                       {"ntfy_url", "https://ntfy.example/alice"},
+                       {"ntfy_token", "tk_alice"}},
+                      alice)
+                   .result_int() == 200);
+    BOOST_TEST(
+        r.send(verb::patch, "/api/auth/me", {{"slack_webhook_url", "http://x.example/"}}, alice)
+            .result_int() == 422);
     auto created =
         r.send(verb::post, "/api/alerts",
                {{"symbol", "btcusdt"}, {"target_price", "62000"}, {"name", "up"}}, alice);
@@ -390,7 +401,7 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
                           {"direction", "below"},
                           {"repeat", "every"},
                           {"cooldown_seconds", 120},
-                          {"channels", json::array{"email", "webhook"}},
+                          {"channels", json::array{"email", "webhook", "discord", "ntfy"}},
                           {"expires_at", "2099-01-01T00:00:00Z"}},
                          alice);
     BOOST_REQUIRE_MESSAGE(compat.result_int() == 201, compat.body());

@@ -150,6 +150,9 @@ seeded seed(SQLite::Database& db) {
         u.email = email;
         u.password_hash = hash;
         u.verified = true;
+        // Some created alerts name the webhook, which must be set up.
+        u.webhook_url = "https://hooks.example.com/" + email;
+        u.webhook_secret = "whsec-bench";
         u.created_at = u.updated_at = now - 100LL * 86'400'000;
         return storage::user_store::create(db, u);
     };

@@ -183,6 +183,12 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_create_survives_sigkill_and_stays_armed)
                                     std::string(password) + "\"}");
             BOOST_REQUIRE_EQUAL(login.result_int(), 200);
             token = std::string(json_of(login).at("access").as_string());
+            // Some alerts name the webhook, which must be set up first.
+            BOOST_REQUIRE_EQUAL(c.call(bhttp::verb::patch, "/api/auth/me",
+                                       R"({"webhook_url":"https://hooks.example.com/crash"})",
+                                       token)
+                                    .result_int(),
+                                200);
         }
 
         if (trial > 0) {

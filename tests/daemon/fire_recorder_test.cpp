@@ -122,6 +122,34 @@ BOOST_FIXTURE_TEST_CASE(a_webhook_is_queued_only_while_its_owner_has_a_url, fire
     BOOST_REQUIRE(rows.size() == 1u);
     BOOST_TEST((rows[0].channel == core::channel::email));
     BOOST_TEST(events(a.id, event_type::suppressed).empty());
+    // Bob is told why the webhook did not go.
+    auto const notified = events(a.id, event_type::notified);
+    BOOST_REQUIRE(notified.size() == 1u);
+    BOOST_TEST((notified[0].channel == core::channel::webhook));
+    BOOST_TEST(notified[0].outcome.value_or("") == "failed: webhook is not set up");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_chat_channel_whose_setting_was_removed_is_reported_not_queued,
+                        fire_fixture) {
+    auto u = storage::user_store::get(db, bob).value();
+    u.slack_webhook_url = "https://hooks.slack.example/services/T/B/x";
+    storage::user_store::update(db, u);
+    auto const a = stored_alert(bob, core::channel::email | core::channel::discord |
+                                         core::channel::slack | core::channel::ntfy);
+    // One notification left this hour: the cap counts only what is queued.
+    auto const r = daemon::fire_recorder(2).record(db, fire_of(a));
+    BOOST_REQUIRE(r.has_value());
+    BOOST_TEST(r->notifications == 2u);
+    auto const rows = outbox_of(a.id);
+    BOOST_REQUIRE(rows.size() == 2u);
+    BOOST_TEST((rows[0].channel == core::channel::email));
+    BOOST_TEST((rows[1].channel == core::channel::slack));
+    auto const notified = events(a.id, event_type::notified); // newest first
+    BOOST_REQUIRE(notified.size() == 2u);
+    BOOST_TEST((notified[1].channel == core::channel::discord));
+    BOOST_TEST(notified[1].outcome.value_or("") == "failed: discord is not set up");
+    BOOST_TEST((notified[0].channel == core::channel::ntfy));
+    BOOST_TEST(notified[0].outcome.value_or("") == "failed: ntfy is not set up");
 }
 
 BOOST_FIXTURE_TEST_CASE(notifications_past_the_hourly_cap_are_suppressed, fire_fixture) {

@@ -40,6 +40,47 @@ BOOST_AUTO_TEST_CASE(new_file_gets_the_whole_schema_and_durable_pragmas) {
         BOOST_TEST(schema.count(index) == 1u, "index " << index);
 }
 
+// The chat channels' migration widens CHECKs in place: a file that held
+// rows before it takes every channel after it, and stays whole.
+BOOST_AUTO_TEST_CASE(every_channel_fits_the_schema_of_a_migrated_file) {
+    test::temp_dir dir;
+    auto const path = dir.path / "old.db";
+    {
+        SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        migrate(db, 4); // the schema before the chat channels
+        db.exec("INSERT INTO users (email, password_hash, created_at, updated_at) "
+                "VALUES ('a@example.com', 'x', 1, 1)");
+        db.exec("INSERT INTO alerts (user_id, symbol, target_price, direction, channels, "
+                "created_at, updated_at, armed_at) VALUES (1, 'BTCUSDT', 1, 'above', 3, 1, 1, 1)");
+        BOOST_CHECK_THROW(db.exec("INSERT INTO outbox (delivery_id, channel, user_id, payload, "
+                                  "next_attempt_at, created_at, updated_at) "
+                                  "VALUES ('d0', 'discord', 1, '{}', 1, 1, 1)"),
+                          SQLite::Exception);
+    }
+    auto db = open_database(path);
+    db.exec("UPDATE alerts SET channels = 63 WHERE id = 1");
+    int n = 0;
+    for (char const* ch : {"email", "webhook", "telegram", "discord", "slack", "ntfy"}) {
+        std::string const id = std::to_string(++n);
+        db.exec(std::string("INSERT INTO outbox (delivery_id, channel, user_id, alert_id, "
+                            "payload, next_attempt_at, created_at, updated_at) VALUES ('d") +
+                id + "', '" + ch + "', 1, 1, '{}', 1, 1, 1)");
+        db.exec(std::string("INSERT INTO alert_events (alert_id, type, time, channel, attempt, "
+                            "outcome) VALUES (1, 'notified', 1, '") +
+                ch + "', 1, 'delivered')");
+    }
+    BOOST_CHECK_THROW(db.exec("UPDATE alerts SET channels = 64 WHERE id = 1"), SQLite::Exception);
+    BOOST_CHECK_THROW(db.exec("INSERT INTO outbox (delivery_id, channel, user_id, payload, "
+                              "next_attempt_at, created_at, updated_at) "
+                              "VALUES ('dx', 'pager', 1, '{}', 1, 1, 1)"),
+                      SQLite::Exception);
+    db.exec("UPDATE users SET discord_webhook_url = 'https://d.example/x', ntfy_token = 't'");
+    BOOST_TEST(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    // Another connection reads the widened schema too.
+    auto reader = open_reader(path);
+    BOOST_TEST(reader.execAndGet("SELECT count(*) FROM outbox").getInt() == 6);
+}
+
 BOOST_AUTO_TEST_CASE(migrating_from_every_earlier_version_matches_a_fresh_file) {
     test::temp_dir dir;
     auto const fresh_path = dir.path / "fresh.db";
