@@ -13,6 +13,9 @@ api_settings api_settings::from(config const& cfg) {
     s.rate_limit = cfg.auth.rate_limit;
     s.max_body = cfg.http.max_body;
     s.account_emails_per_day = cfg.notify.account_emails_per_day;
+    s.public_url = cfg.http.public_url;
+    while (s.public_url.ends_with('/'))
+        s.public_url.pop_back();
     return s;
 }
 

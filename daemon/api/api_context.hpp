@@ -46,6 +46,9 @@ struct api_settings {
     std::chrono::seconds verify_ttl{24 * 3600};
     // notify.account_emails_per_day: account emails to one address per 24 h.
     std::uint32_t account_emails_per_day = 5;
+    // http.public_url without a trailing slash: the web app's address for the
+    // links in account emails; empty: no links.
+    std::string public_url;
 
     // The daemon's settings from its configuration.
     static api_settings from(config const& cfg);
