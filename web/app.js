@@ -138,5 +138,12 @@ window.addEventListener('unhandledrejection', (e) => {
   toast(e.reason.message, 'error');
 });
 
+// The page's module loads while the session resumes, not after it.
+for (const [re, load] of [...publicRoutes, ...privateRoutes]) {
+  if (re.test(location.pathname.replace(/\/+$/, '') || '/')) {
+    load();
+    break;
+  }
+}
 await api.resume();
 route();

@@ -24,6 +24,25 @@ export async function render(main, { query, navigate }) {
     kind: query.get('kind') || '',
     offset: Math.max(0, Number(query.get('offset')) || 0),
   };
+  // A daemon whose list does not take `kind` (422 naming it) gets the
+  // filter applied here, over its first 1000 alerts.
+  let kindInPage = false;
+  async function fetchPage(params) {
+    if (!kindInPage || !params.kind) {
+      try {
+        return await api.api('GET', `/api/alerts${api.query({ ...params, limit: pageSize, offset: state.offset })}`);
+      } catch (e) {
+        if (!params.kind || e.status !== 422 || !(e.problem.errors || []).some((x) => x.field === 'kind')) throw e;
+        kindInPage = true;
+      }
+    }
+    const all = await api.api('GET', `/api/alerts${api.query({ status: params.status, symbol: params.symbol, limit: 1000 })}`);
+    const items = all.items.filter((a) => (a.kind || 'price') === params.kind);
+    return { items: items.slice(state.offset, state.offset + pageSize), total: items.length };
+  }
+
+  // The coins (for the filter) and the first page load together.
+  const firstPage = fetchPage({ status: state.status, symbol: state.symbol, kind: state.kind }).catch((e) => e);
   const coins = (await api.publicApi('GET', '/api/coins')).items.map((c) => c.symbol);
   const status = select([['', 'Any (not deleted)'], ['active', 'Active'], ['triggered', 'Triggered'], ['disabled', 'Paused'], ['expired', 'Expired'], ['deleted', 'Deleted']], state.status);
   const symbol = select([['', 'Any'], ...coins.map((c) => [c, c])], state.symbol);
@@ -99,6 +118,7 @@ export async function render(main, { query, navigate }) {
     rows.set(a.id, tr);
   }
 
+  let first = firstPage;
   async function load(push) {
     const params = { status: state.status, symbol: state.symbol, kind: state.kind, offset: state.offset || '' };
     const url = `/alerts${api.query(params)}`;
@@ -106,7 +126,9 @@ export async function render(main, { query, navigate }) {
     error.textContent = '';
     let page;
     try {
-      page = await api.api('GET', `/api/alerts${api.query({ ...params, limit: pageSize, offset: state.offset })}`);
+      page = first ? await first : await fetchPage(params);
+      first = null;
+      if (page instanceof Error) throw page;
     } catch (e) {
       if (!(e instanceof api.ApiError)) throw e;
       error.textContent = e.problem.errors?.map((x) => `${x.field}: ${x.message}`).join('; ') || e.message;
@@ -121,11 +143,11 @@ export async function render(main, { query, navigate }) {
       return tr;
     }));
     if (!page.items.length) fill(body, h('tr', {}, h('td', { colspan: 6 }, 'No alerts here.')));
-    const first = page.total ? state.offset + 1 : 0;
+    const from = page.total ? state.offset + 1 : 0;
     const last = state.offset + page.items.length;
     const prev = h('button', { type: 'button', disabled: state.offset === 0, onclick: () => { state.offset = Math.max(0, state.offset - pageSize); load(true); } }, 'Previous');
     const next = h('button', { type: 'button', disabled: last >= page.total, onclick: () => { state.offset += pageSize; load(true); } }, 'Next');
-    fill(pager, prev, h('span', { role: 'status' }, `${first}–${last} of ${page.total}`), next);
+    fill(pager, prev, h('span', { role: 'status' }, `${from}–${last} of ${page.total}`), next);
     body.dataset.ready = 'true';
     performance.mark('kryptod:alerts-ready'); // for the first-load benchmark
   }

@@ -241,7 +241,7 @@ export async function render(main, { params, query, navigate }) {
   const offPrice = stream.on('price', (p) => {
     if (p.symbol !== symbol) return;
     const seconds = intervals[interval];
-    const t = Math.floor(Date.parse(p.time) / 1000);
+    const t = Math.floor((typeof p.time === 'number' ? p.time : Date.parse(p.time)) / 1000);
     const bucket = t - (t % seconds);
     const price = Number(p.price);
     const last = candles.at(-1);
