@@ -30,7 +30,8 @@ daemon: configure
 run: daemon
 	@mkdir -p $(DATA)
 	$(BUILD)/daemon/kryptod --config conf/kryptod.conf \
-	  --storage.path=$(DATA)/kryptod.db --auth.secret_file=$(DATA)/auth.secret
+	  --storage.path=$(DATA)/kryptod.db --auth.secret_file=$(DATA)/auth.secret \
+	  --http.web_root=$(CURDIR)/web
 
 test: test-deps build
 	@ctest --test-dir $(BUILD) -LE 'long|bench' --output-on-failure -j $(JOBS)

@@ -98,6 +98,13 @@ auto const rules = std::to_array<rule>({
      "reverse proxies whose X-Forwarded-For or Forwarded header names the client: "
      "addresses and CIDR networks, space-separated (empty: trust none)",
      [](config& c, value const& v) { c.http.trusted_proxies = v.text; }},
+    {"http.public_url", kind::url, "", 0, 0, "http|https",
+     "the address users open the web app at (e.g. https://alerts.example.com); when set, account "
+     "emails carry a link into the app (empty: the emails carry the token only)",
+     [](config& c, value const& v) { c.http.public_url = v.text; }},
+    {"http.web_root", kind::text, "/usr/share/kryptod/web", 1, 0, "",
+     "folder of the web app served at / (read once at start-up; a missing folder serves no app)",
+     [](config& c, value const& v) { c.http.web_root = v.text; }},
     // storage
     {"storage.path", kind::text, "/var/lib/kryptod/kryptod.db", 1, 0, "",
      "path of the SQLite database file",
@@ -386,7 +393,8 @@ value parse_value(rule const& r, std::string const& text) {
         v.text = text;
         break;
     case kind::url:
-        check_url(r, text);
+        // A URL key whose default is empty is optional: empty turns it off.
+        if (!(text.empty() && r.default_value.empty())) check_url(r, text);
         v.text = text;
         break;
     case kind::listen: {

@@ -61,6 +61,8 @@ struct config {
         std::size_t max_connections_per_ip = 0;
         std::chrono::seconds first_byte_timeout{0};
         std::string trusted_proxies; // validated by http::trusted_proxies::parse
+        std::string public_url;      // empty: none
+        std::filesystem::path web_root;
     } http;
 
     struct storage_section {

@@ -19,6 +19,7 @@
 #include "daemon/options.hpp"
 #include "daemon/sd_notify.hpp"
 #include "daemon/trade_recorder.hpp"
+#include "daemon/web_app.hpp"
 #include "http/listener.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
@@ -339,6 +340,7 @@ http::router service::impl::routes() {
     api::add_market_routes(r, accounts, *engine, {[this] { follow_coin_list(); }});
     api::add_telegram_routes(r, accounts, *telegram);
     api::add_openapi_route(r); // last: it checks the document against every route above
+    serve_web_app(r, cfg.http.web_root);
     r.observe([this](std::string_view route, http::verb method, unsigned status) {
         metrics.record_request(route, http::bhttp::to_string(method), status);
     });

@@ -76,6 +76,11 @@ void router::operator()(incoming in, responder respond) const {
         }
     }
     auto const version = in.req.version();
+    if (allow.empty() && fallback_) {
+        if (observer_) respond = observed(std::move(respond), "*", in.req.method());
+        fallback_(std::move(in), std::move(respond));
+        return;
+    }
     if (observer_) respond = observed(std::move(respond), "", in.req.method());
     if (allow.empty()) {
         respond(problem(status::not_found, "no such resource", {}, version));

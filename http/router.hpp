@@ -3,8 +3,10 @@
 // Routes are matched segment by segment; a trailing slash is ignored (every
 // path also answers with one, as the original services' paths do). A path no
 // route matches is 404; a path some route matches with another method is 405
-// with `Allow` naming the methods that would work. The router is itself a
-// handler, so a session only ever knows "the handler".
+// with `Allow` naming the methods that would work, unless a fallback handler
+// is set: then the fallback answers every path no route matches (the web
+// app's files). The router is itself a handler, so a session only ever knows
+// "the handler".
 //
 // Thread-safety: routes are added before serving starts; after that the
 // router is only read and may be called from any thread.
@@ -51,6 +53,10 @@ public:
     using observer = std::function<void(std::string_view route, verb method, unsigned status)>;
     void observe(observer o) { observer_ = std::move(o); }
 
+    // Answers the requests whose path no route matches, instead of the 404.
+    // Its answers are observed with the route pattern "*".
+    void fallback(handler h) { fallback_ = std::move(h); }
+
     // Every (method, pattern) pair, in the order added (for the OpenAPI check).
     std::vector<std::pair<verb, std::string>> routes() const;
 
@@ -65,6 +71,7 @@ private:
 
     std::vector<route> routes_;
     observer observer_;
+    handler fallback_;
 };
 
 } // namespace kryptod::http

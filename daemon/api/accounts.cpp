@@ -48,6 +48,16 @@ bool token_shaped(std::string_view token) noexcept {
     return token.size() == 64 && token.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
+// The line of an account email that opens the web app's `page` with the
+// token in the fragment (never sent to a server), or nothing when
+// http.public_url is not set.
+std::string app_link(std::string const& public_url, std::string_view page,
+                     std::string const& token) {
+    if (public_url.empty()) return {};
+    return "Or open this link:\n\n" + public_url + "/" + std::string(page) + "#token=" + token +
+           "\n\n";
+}
+
 // Queues an account email (verification, reset) carrying `token` in the
 // outbox; the notifier sends it. The payload is notify's (notify::encode):
 // the token is held in memory until it expires and never written to the
@@ -151,9 +161,10 @@ void handle_register(services_ptr s, incoming in, responder respond) {
         auto const now = now_millis();
         auto const verify_ttl = s->settings().verify_ttl;
         auto const per_day = s->settings().account_emails_per_day;
+        auto const public_url = s->settings().public_url;
         submit_write<users::user_record>(
             *s, respond, v,
-            [email, hash, now, verify_ttl, per_day](SQLite::Database& db) {
+            [email, hash, now, verify_ttl, per_day, public_url](SQLite::Database& db) {
                 users::user_record u;
                 u.email = email;
                 u.password_hash = hash;
@@ -166,7 +177,8 @@ void handle_register(services_ptr s, incoming in, responder respond) {
                         db, u.id, email, "Confirm your kryptod email address",
                         "Welcome to kryptod.\n\nTo confirm this address, send this token to "
                         "POST /api/auth/verify-email as {\"token\": \"" +
-                            token + "\"}:\n\n" + token + "\n\nIt is valid for " +
+                            token + "\"}:\n\n" + token + "\n\n" +
+                            app_link(public_url, "verify-email", token) + "It is valid for " +
                             std::to_string(verify_ttl.count() / 3600) + " hours.\n",
                         token, expires_at, per_day, now))
                     users::insert_email_token(db, u.id, http::token_digest(token), "verify_email",
@@ -442,8 +454,9 @@ void send_reset_token(services_ptr const& s, std::string const& email) {
     auto const id = user->id;
     auto const to = user->email;
     auto const per_day = s->settings().account_emails_per_day;
+    auto const public_url = s->settings().public_url;
     auto accepted = s->writer().submit<bool>(
-        [id, to, now, per_day](SQLite::Database& db) {
+        [id, to, now, per_day, public_url](SQLite::Database& db) {
             auto token = http::random_hex(32);
             auto const expires_at = now + core::seconds_to_millis(reset_token_ttl.count());
             // Past notify.account_emails_per_day nothing is queued and no
@@ -453,8 +466,9 @@ void send_reset_token(services_ptr const& s, std::string const& email) {
                     "Someone asked to reset the password of this kryptod account. If it was you, "
                     "send this token with your new password to POST "
                     "/api/auth/password-reset/confirm as {\"token\": \"" +
-                        token + "\", \"password\": \"...\"}:\n\n" + token +
-                        "\n\nIt is valid for one hour and works once. If it was not you, ignore "
+                        token + "\", \"password\": \"...\"}:\n\n" + token + "\n\n" +
+                        app_link(public_url, "reset-password", token) +
+                        "It is valid for one hour and works once. If it was not you, ignore "
                         "this email.\n",
                     token, expires_at, per_day, now))
                 return false;

@@ -14,6 +14,9 @@ api_settings api_settings::from(config const& cfg) {
     s.max_body = cfg.http.max_body;
     s.account_emails_per_day = cfg.notify.account_emails_per_day;
     s.allow_private_urls = cfg.notify.webhook_allow_private;
+    s.public_url = cfg.http.public_url;
+    while (s.public_url.ends_with('/'))
+        s.public_url.pop_back();
     return s;
 }
 

@@ -48,6 +48,9 @@ struct api_settings {
     std::uint32_t account_emails_per_day = 5;
     // notify.webhook_allow_private: chat and push URLs may then be plain http.
     bool allow_private_urls = false;
+    // http.public_url without a trailing slash: the web app's address for the
+    // links in account emails; empty: no links.
+    std::string public_url;
 
     // The daemon's settings from its configuration.
     static api_settings from(config const& cfg);

@@ -88,4 +88,17 @@ BOOST_AUTO_TEST_CASE(target_path_strips_query_and_slash) {
     BOOST_TEST(target_path("/api/prices/?symbol=BTCUSDT") == "/api/prices");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_fallback_answers_what_no_route_matches, routed_fixture) {
+    r.fallback([this](incoming, responder respond) {
+        last = "fallback";
+        respond(empty_response(status::no_content));
+    });
+    BOOST_TEST(call(verb::get, "/alerts/7").result() == status::no_content);
+    BOOST_TEST(last == "fallback");
+    // Routes still win, and a known path with another method is still 405.
+    call(verb::get, "/api/alerts/7");
+    BOOST_TEST(last == "get");
+    BOOST_TEST(call(verb::put, "/api/alerts/3").result() == status::method_not_allowed);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
