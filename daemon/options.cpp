@@ -46,4 +46,24 @@ notify::sender_options sender_options_from(config const& cfg) {
     return options;
 }
 
+api::api_settings api_settings_from(config const& cfg) {
+    api::api_settings s;
+    s.access_ttl = cfg.auth.access_ttl;
+    s.refresh_ttl = cfg.auth.refresh_ttl;
+    s.rate_limit = cfg.auth.rate_limit;
+    s.max_body = cfg.http.max_body;
+    s.account_emails_per_day = cfg.notify.account_emails_per_day;
+    s.allow_private_urls = cfg.notify.webhook_allow_private;
+    s.public_url = cfg.http.public_url;
+    while (s.public_url.ends_with('/'))
+        s.public_url.pop_back();
+    return s;
+}
+
+api::alert_api_settings alert_api_settings_from(config const& cfg) {
+    api::alert_api_settings s;
+    s.max_active_per_user = cfg.alerts.max_active_per_user;
+    return s;
+}
+
 } // namespace kryptod::daemon

@@ -12,6 +12,8 @@
 // part counts in; nothing is validated here (load_config() did that).
 #pragma once
 
+#include "daemon/api/alerts.hpp"
+#include "daemon/api/api_context.hpp"
 #include "daemon/config.hpp"
 #include "daemon/feed/feed_options.hpp"
 #include "daemon/live_alerts.hpp"
@@ -33,6 +35,13 @@ live_alerts_options live_alerts_options_from(config const& cfg);
 
 // feed.url, rest_url, ca_file, stale_after, backfill_max, backfill_hold.
 feed::feed_options feed_options_from(config const& cfg);
+
+// auth.access_ttl, refresh_ttl, rate_limit; http.max_body, public_url;
+// notify.account_emails_per_day, webhook_allow_private.
+api::api_settings api_settings_from(config const& cfg);
+
+// alerts.max_active_per_user.
+api::alert_api_settings alert_api_settings_from(config const& cfg);
 
 // notify.max_attempts, webhook_allow_private, retry_base, retry_max.
 notify::sender_options sender_options_from(config const& cfg);

@@ -174,7 +174,7 @@ bool service::impl::start_accounts() {
         auto alert_pages = std::make_shared<api::alert_page_cache>();
         api::follow_alert_writes(*writer, alert_pages);
         accounts = std::make_shared<api::api_context>(*writer, cfg.storage.path, secret,
-                                                      api::api_settings::from(cfg), alert_pages);
+                                                      api_settings_from(cfg), alert_pages);
     } catch (std::exception const& e) {
         log::error("cannot start the accounts: ", e.what());
         return false;
@@ -336,7 +336,7 @@ http::router service::impl::routes() {
     });
     api::add_account_routes(r, accounts);
     api::add_user_routes(r, accounts);
-    api::add_alert_routes(r, accounts, *engine, {cfg.alerts.max_active_per_user});
+    api::add_alert_routes(r, accounts, *engine, alert_api_settings_from(cfg));
     api::add_market_routes(r, accounts, *engine, {[this] { follow_coin_list(); }});
     api::add_telegram_routes(r, accounts, *telegram);
     api::add_openapi_route(r); // last: it checks the document against every route above

@@ -36,8 +36,9 @@
 
 namespace kryptod::daemon::api {
 
+// alerts.max_active_per_user, filled by daemon/options.cpp.
 struct alert_api_settings {
-    std::size_t max_active_per_user = 1000;
+    std::size_t max_active_per_user = 0;
 };
 
 // Adds /api/alerts (and the original paths /api/alerts/create/ and

@@ -6,20 +6,6 @@
 
 namespace kryptod::daemon::api {
 
-api_settings api_settings::from(config const& cfg) {
-    api_settings s;
-    s.access_ttl = cfg.auth.access_ttl;
-    s.refresh_ttl = cfg.auth.refresh_ttl;
-    s.rate_limit = cfg.auth.rate_limit;
-    s.max_body = cfg.http.max_body;
-    s.account_emails_per_day = cfg.notify.account_emails_per_day;
-    s.allow_private_urls = cfg.notify.webhook_allow_private;
-    s.public_url = cfg.http.public_url;
-    while (s.public_url.ends_with('/'))
-        s.public_url.pop_back();
-    return s;
-}
-
 api_context::api_context(storage::writer& writer, std::filesystem::path const& database,
                          std::string_view secret, api_settings settings,
                          std::shared_ptr<alert_page_cache> alert_pages)

@@ -35,25 +35,24 @@
 
 namespace kryptod::daemon::api {
 
+// The members set from a configuration key have no defaults of their own:
+// daemon/options.cpp fills them (api_settings_from()); the rest are the API's.
 struct api_settings {
-    std::chrono::seconds access_ttl{900};
-    std::chrono::seconds refresh_ttl{14 * 24 * 3600};
-    std::uint32_t rate_limit = 10; // attempts per minute, per address and per account
+    std::chrono::seconds access_ttl{0};  // auth.access_ttl
+    std::chrono::seconds refresh_ttl{0}; // auth.refresh_ttl
+    std::uint32_t rate_limit = 0; // auth.rate_limit: attempts per minute, per address and account
     http::password_cost cost = http::password_cost::interactive();
     std::size_t worker_threads = 2;
-    std::size_t max_body = 64 * 1024;
+    std::size_t max_body = 0; // http.max_body
     // How long an email verification token stays valid (a reset token: 1 h).
     std::chrono::seconds verify_ttl{24 * 3600};
     // notify.account_emails_per_day: account emails to one address per 24 h.
-    std::uint32_t account_emails_per_day = 5;
+    std::uint32_t account_emails_per_day = 0;
     // notify.webhook_allow_private: chat and push URLs may then be plain http.
     bool allow_private_urls = false;
     // http.public_url without a trailing slash: the web app's address for the
     // links in account emails; empty: no links.
     std::string public_url;
-
-    // The daemon's settings from its configuration.
-    static api_settings from(config const& cfg);
 };
 
 class api_context {

@@ -34,7 +34,7 @@ using test_support::make_temp_dir;
 using test_support::temp_dir;
 
 inline daemon::api::api_settings test_settings() {
-    daemon::api::api_settings s;
+    auto s = daemon::api_settings_from(default_config());
     s.cost = http::password_cost::minimal();
     s.rate_limit = 1000;
     s.worker_threads = 2;

@@ -201,7 +201,8 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
         });
     daemon::api::add_account_routes(r, services);
     daemon::api::add_user_routes(r, services);
-    daemon::api::add_alert_routes(r, services, engine, {});
+    daemon::api::add_alert_routes(r, services, engine,
+                                  daemon::alert_api_settings_from(kryptod::test::default_config()));
     daemon::api::add_market_routes(r, services, engine, {});
     // Never started: the routes of a daemon without a bot.
     daemon::notify::telegram_poller bot({{},

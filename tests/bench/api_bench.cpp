@@ -227,7 +227,8 @@ struct server {
             auto reader = storage::open_reader(path);
             engine->load(reader);
         }
-        api::api_settings settings; // the daemon's defaults
+        auto settings = kryptod::daemon::api_settings_from(
+            kryptod::test::default_config()); // the daemon's defaults
         settings.rate_limit = 1'000'000;
         // As the service wires it: the page cache follows the writer.
         auto alert_pages = std::make_shared<api::alert_page_cache>();
@@ -237,7 +238,9 @@ struct server {
         kryptod::http::router r;
         api::add_account_routes(r, services);
         api::add_user_routes(r, services);
-        api::add_alert_routes(r, services, *engine, {});
+        api::add_alert_routes(
+            r, services, *engine,
+            kryptod::daemon::alert_api_settings_from(kryptod::test::default_config()));
         api::add_market_routes(r, services, *engine, {});
         // A route that does nothing, to tell the listener's own cost from
         // the alert code's in the figures.

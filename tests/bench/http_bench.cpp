@@ -78,7 +78,8 @@ struct server {
         writer = std::make_unique<kryptod::storage::writer>(
             kryptod::storage::open_database(path),
             [this](std::function<void()> f) { asio::post(ioc, std::move(f)); });
-        api::api_settings settings; // the daemon's argon2id cost
+        auto settings = kryptod::daemon::api_settings_from(
+            kryptod::test::default_config()); // the daemon's argon2id cost
         settings.rate_limit = 1'000'000;
         services = std::make_shared<api::api_context>(*writer, path, std::string(64, 'k'), settings,
                                                       std::make_shared<api::alert_page_cache>());

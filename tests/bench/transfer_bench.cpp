@@ -101,7 +101,8 @@ struct server {
             auto reader = storage::open_reader(path);
             engine->load(reader);
         }
-        api::api_settings settings; // the daemon's defaults
+        auto settings = kryptod::daemon::api_settings_from(
+            kryptod::test::default_config()); // the daemon's defaults
         auto alert_pages = std::make_shared<api::alert_page_cache>();
         api::follow_alert_writes(*writer, alert_pages);
         services = std::make_shared<api::api_context>(*writer, path, std::string(64, 'k'), settings,
