@@ -4,6 +4,7 @@
 // against the same tick.
 #include "core/alert_book.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 
@@ -30,6 +31,12 @@ arm_outcome alert_book::arm(alert_terms const& terms, millis now) {
     if (slots_by_id_.find(terms.id) != nullptr) return arm_outcome::duplicate;
     if (terms.expires_at && *terms.expires_at <= now) return arm_outcome::expired;
     if (terms.symbol >= symbols_.size()) return arm_outcome::unknown_symbol;
+    if (terms.kind == alert_kind::move &&
+        (terms.move_percent < min_move_percent_hundredths ||
+         terms.move_percent > max_move_percent_hundredths ||
+         terms.window < seconds_to_millis(min_move_window_seconds) ||
+         terms.window > seconds_to_millis(max_move_window_seconds)))
+        return arm_outcome::invalid_terms;
 
     slot_number n;
     if (free_slots_.empty()) {
@@ -49,11 +56,17 @@ arm_outcome alert_book::arm(alert_terms const& terms, millis now) {
     s.expires_at = terms.expires_at.value_or(0);
     s.symbol = terms.symbol;
     s.side = terms.side;
+    s.kind = terms.kind;
+    s.move_side = terms.move_side;
+    s.move_percent = static_cast<std::int32_t>(terms.move_percent);
+    s.window = static_cast<std::int32_t>(terms.window);
+    s.move_from = 0;
     s.repeat = terms.repeat;
     s.state = phase::armed;
     s.cooled = false;
     s.in_use = true;
     slots_by_id_.insert(terms.id, n);
+    if (s.kind == alert_kind::move) moves_.attach(s.symbol, s.window);
     arm_in_index(n);
     if (s.has_expiry) timers_.push(timer{s.expires_at, n, s.generation, timer_kind::expiry});
     return arm_outcome::armed;
@@ -75,10 +88,18 @@ arm_outcome alert_book::restore(alert_terms const& terms, millis armed_at,
     slot_number const n = *slots_by_id_.find(terms.id);
     remove_from_index(n);
     slot& s = slots_[n];
-    s.state = phase::crossing;
     millis const cooldown_end = *last_fire + s.cooldown;
     s.cooled = cooldown_end <= now;
-    watch_in_index(n);
+    if (s.kind == alert_kind::move) {
+        // Its window starts afresh at the last fire, and nothing older than
+        // that fire may fire it again.
+        s.armed_at = std::max(s.armed_at, *last_fire);
+        s.state = s.cooled ? phase::armed : phase::cooling;
+        if (s.cooled) arm_in_index(n);
+    } else {
+        s.state = phase::crossing;
+        watch_in_index(n);
+    }
     if (!s.cooled) timers_.push(timer{cooldown_end, n, s.generation, timer_kind::cooldown_end});
     return outcome;
 }
@@ -117,6 +138,13 @@ std::optional<price> alert_book::watcher_target(slot const& s) const noexcept {
 
 void alert_book::arm_in_index(slot_number n) {
     slot const& s = slots_[n];
+    if (s.kind == alert_kind::move) {
+        if (s.move_from != 0)
+            moves_.join_at(n, s.symbol, s.window, s.move_side, s.move_percent, s.move_from);
+        else
+            moves_.join_at_time(n, s.symbol, s.window, s.move_side, s.move_percent, s.armed_at);
+        return;
+    }
     [[maybe_unused]] bool const added = index_.arm(s.symbol, s.side, s.target, n);
     assert(added);
 }
@@ -132,6 +160,14 @@ void alert_book::watch_in_index(slot_number n) {
 
 void alert_book::remove_from_index(slot_number n) {
     slot const& s = slots_[n];
+    if (s.kind == alert_kind::move) {
+        if (s.state == phase::armed) {
+            [[maybe_unused]] bool const left =
+                moves_.leave(n, s.symbol, s.window, s.move_side, s.move_percent);
+            assert(left);
+        }
+        return;
+    }
     switch (s.state) {
     case phase::armed:
         index_.disarm(s.symbol, s.side, s.target, n);
@@ -150,6 +186,7 @@ void alert_book::remove_from_index(slot_number n) {
 void alert_book::release(slot_number n) {
     slot& s = slots_[n];
     slots_by_id_.erase(s.id);
+    if (s.kind == alert_kind::move) moves_.detach(s.symbol, s.window);
     s.in_use = false;
     ++s.generation;
     free_slots_.push_back(n);
@@ -165,10 +202,49 @@ std::size_t alert_book::on_range(symbol_id symbol, price low, price high, millis
                                  millis now, std::vector<fired_alert>& fired) {
     assert(low <= high);
     hits_.clear();
-    if (index_.on_range(symbol, low, high, hits_) == 0) return 0;
     auto const before = fired.size();
-    handle_hits(exchange_time, now, std::nullopt, true, fired);
+    if (index_.on_range(symbol, low, high, hits_) != 0)
+        handle_hits(exchange_time, now, std::nullopt, true, fired);
+    if (moves_.watched(symbol))
+        on_move_points(symbol, low, high, 2, exchange_time, now, true, fired);
     return fired.size() - before;
+}
+
+void alert_book::seed_minute(symbol_id symbol, millis minute_start, price low, price high) {
+    assert(low <= high);
+    constexpr millis last_millisecond = 59'999;
+    price const points[] = {low, high};
+    moves_.seed(symbol, points, 2, minute_start + last_millisecond);
+}
+
+void alert_book::on_move_points(symbol_id symbol, price low, price high, std::size_t count,
+                                millis exchange_time, millis now, bool backfilled,
+                                std::vector<fired_alert>& fired) {
+    // A trade is the range [price, price] recorded once.
+    move_hits_.clear();
+    price const points[] = {low, high};
+    auto const first =
+        moves_.on_points(symbol, high, low, points, count, exchange_time, move_hits_);
+    for (auto const& h : move_hits_) {
+        slot& s = slots_[h.slot];
+        assert(s.in_use && s.kind == alert_kind::move && s.state == phase::armed);
+        if (!eligible(s, exchange_time, now)) {
+            // Met, but this trade may not fire it: back where it was.
+            moves_.join_at(h.slot, s.symbol, s.window, s.move_side, s.move_percent, h.anchor);
+            continue;
+        }
+        bool const once = s.repeat == repeat_mode::once;
+        fired.push_back(fired_alert{s.id, h.side == move_direction::up ? high : low, exchange_time,
+                                    now, backfilled, once, h.reference, h.reference_time});
+        if (once) {
+            release(h.slot);
+            continue;
+        }
+        s.state = phase::cooling;
+        s.cooled = false;
+        s.move_from = first;
+        timers_.push(timer{now + s.cooldown, h.slot, s.generation, timer_kind::cooldown_end});
+    }
 }
 
 void alert_book::handle_hits(millis exchange_time, millis now, std::optional<price> trade_price,

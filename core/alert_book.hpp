@@ -20,11 +20,51 @@
 // - A range (kline backfill) reaches above-targets <= high and below-targets
 //   >= low, all at once; an alert fires at most once per range.
 //
+// Move alerts (kind move, SPEC §8; the structures are in core/move_index.hpp):
+// - `up` fires on the first trade whose price * 10000 >= low * (10000 +
+//   percent), `down` on price * 10000 <= high * (10000 - percent), percent in
+//   hundredths of a percent, exact (128-bit products). low / high are the
+//   lowest / highest price of the alert's window; among equal prices the
+//   latest point is the reference (reference_price, reference_time).
+// - Time: each coin has a window clock, the greatest exchange time it has
+//   seen; a trade counts at max(its exchange time, the clock), so a gap
+//   replayed after newer live trades counts as happening now. The window at
+//   a trade with window time t holds the points recorded BEFORE that trade
+//   (call order: a trade with the same time that came earlier counts, the
+//   trade itself never) with window time in [t - window, t]: a point exactly
+//   `window` old still counts. Backfilled trades count like live ones.
+// - Start: an alert's window starts at the first point whose window time is
+//   at or after its arm time (so a move that happened before it was armed
+//   never fires it), and afresh at the firing point after each fire (the
+//   firing trade is the new window's first point: one move is reported
+//   once). A trade fires it only when its real exchange time is at or after
+//   the arm time, and expires_at applies as for price alerts.
+// - repeat every: after a fire the alert rests for its cooldown (ended by
+//   on_time()), then watches again with the window that started at the
+//   firing trade; no cross-back is needed, the fresh window does that job.
+//   restore() with a last fire puts it in that rest, its window starting at
+//   the last fire's time, and trades older than that fire never fire it.
+// - A range [low, high] at time t is measured against the window before it
+//   (its own low is never the reference of its own high, since the order
+//   inside the kline is unknown): up fires when high reaches low_ref x (1 +
+//   percent/100), `at` = high; down when low reaches high_ref x (1 -
+//   percent/100), `at` = low. Then low and high enter the window, in that
+//   order, both at t; the range is the fresh window's first point.
+// - seed_minute() puts a stored one-minute sample's low and high into the
+//   windows at the minute's LAST millisecond (minute_start + 59999), the
+//   latest time they can have happened: a restart never hides a move; at
+//   worst one that spanned up to 59.999 s more than its window is reported.
+//   Samples are fed in time order after restore() and before live ticks;
+//   they fire nothing themselves.
+//
 // Invariants:
-// - Each alert id has one slot; a slot is in exactly one of: armed (its
-//   (target, slot) entry on its own side of the index), waiting to cross back
-//   (a watcher entry on the opposite side at target -/+ 1 unit), or waiting
-//   only for its cooldown (no index entry).
+// - Each alert id has one slot; a price alert's slot is in exactly one of:
+//   armed (its (target, slot) entry on its own side of the index), waiting
+//   to cross back (a watcher entry on the opposite side at target -/+ 1
+//   unit), or waiting only for its cooldown (no index entry). A move alert's
+//   slot is armed (a member of its lane in move_index, in a group or waiting
+//   for its window's first point) or resting after a fire (in no group); in
+//   both it counts as a user of its lane until it leaves the book.
 // - A slot's generation changes whenever it is freed, so queued timer entries
 //   of a removed or re-armed alert are recognised as stale and skipped.
 // - The tick path allocates nothing once its vectors have grown, throws
@@ -39,6 +79,7 @@
 #include "core/alert.hpp"
 #include "core/alert_slots.hpp"
 #include "core/last_prices.hpp"
+#include "core/move_index.hpp"
 #include "core/price.hpp"
 #include "core/symbol_table.hpp"
 #include "core/threshold_index.hpp"
@@ -94,6 +135,7 @@ enum class arm_outcome {
     expired,        // expires_at is not after `now`
     unknown_symbol, // the symbol id was never interned in symbols()
     invalid_id,     // alert_slots::empty_key, reserved
+    invalid_terms,  // a move alert's percent or window outside SPEC §8 bounds
 };
 
 class alert_book {
@@ -112,7 +154,10 @@ public:
     // passed as of `now` or a later on_time(). Otherwise it is arm(terms,
     // armed_at). Trades with an exchange time before `armed_at` never fire
     // it. Fails like arm(), with expires_at checked against `armed_at` (a
-    // lapsed alert is expired by the next on_time()).
+    // lapsed alert is expired by the next on_time()). A move alert with
+    // `last_fire` and repeat every rests until its cooldown has passed, then
+    // watches a window starting at `last_fire`; trades before `last_fire`
+    // never fire it.
     arm_outcome restore(alert_terms const& terms, millis armed_at, std::optional<millis> last_fire,
                         millis now);
 
@@ -141,12 +186,15 @@ public:
     // Precondition: t.symbol was interned in symbols() (asserted).
     std::size_t on_tick(tick const& t, millis now, std::vector<fired_alert>& fired) {
         assert(t.symbol < symbols_.size());
-        // Inline: a tick that fires nothing costs a store and two compares.
+        // Inline: a tick that fires nothing costs a store and two compares,
+        // and one more test when no move alert watches the coin.
         prices_.record(t.symbol, t.last, t.exchange_time);
         hits_.clear();
-        if (index_.on_tick(t.symbol, t.last, hits_) == 0) return 0;
         auto const before = fired.size();
-        handle_hits(t.exchange_time, now, t.last, t.backfilled, fired);
+        if (index_.on_tick(t.symbol, t.last, hits_) != 0)
+            handle_hits(t.exchange_time, now, t.last, t.backfilled, fired);
+        if (moves_.watched(t.symbol))
+            on_move_points(t.symbol, t.last, t.last, 1, t.exchange_time, now, t.backfilled, fired);
         return fired.size() - before;
     }
 
@@ -156,6 +204,12 @@ public:
     // Precondition: low <= high (asserted).
     std::size_t on_range(symbol_id symbol, price low, price high, millis exchange_time, millis now,
                          std::vector<fired_alert>& fired);
+
+    // Puts a stored one-minute sample of a coin (its low and high) into the
+    // move windows at the minute's last millisecond, firing nothing (see the
+    // rules above). Call after restore() and before the coin's live ticks,
+    // in time order. A coin no move alert watches keeps nothing.
+    void seed_minute(symbol_id symbol, millis minute_start, price low, price high);
 
     // Applies the passage of time up to `now`: ends due cooldowns and takes
     // alerts whose expires_at <= now out of the book, appending their ids to
@@ -167,6 +221,7 @@ public:
     last_prices& prices() noexcept { return prices_; }
     last_prices const& prices() const noexcept { return prices_; }
     threshold_index const& index() const noexcept { return index_; }
+    move_index const& moves() const noexcept { return moves_; }
 
 private:
     using slot_number = std::uint32_t;
@@ -175,20 +230,27 @@ private:
     static constexpr threshold_index::handle watcher_bit = threshold_index::handle{1} << 32;
 
     enum class phase : std::uint8_t {
-        armed,    // on its own side of the index
+        armed,    // on its own side of the index (move: in its lane)
         crossing, // fired; watcher on the opposite side; cooldown may have passed
-        cooling,  // fired and crossed back; waiting for its cooldown
+        cooling,  // fired and crossed back (move: fired); waiting for its cooldown
     };
 
     struct slot {
         alert_id id = 0;
-        price target;
+        price target; // kind price
+        // Kind move: where its window starts when it (re)joins its lane, the
+        // firing point of its last fire, or 0 for its arm time.
+        move_index::sequence move_from = 0;
         millis armed_at = 0;
         millis cooldown = 0;
         millis expires_at = 0; // meaningful only when has_expiry
         symbol_id symbol = 0;
         std::uint32_t generation = 0;
+        std::int32_t move_percent = 0; // kind move
+        std::int32_t window = 0;       // kind move, millis
         direction side = direction::above;
+        alert_kind kind = alert_kind::price;
+        move_direction move_side = move_direction::up;
         repeat_mode repeat = repeat_mode::once;
         phase state = phase::armed;
         bool has_expiry = false;
@@ -220,6 +282,9 @@ private:
     void handle_hits(millis exchange_time, millis now, std::optional<price> trade_price,
                      bool backfilled, std::vector<fired_alert>& fired);
     bool eligible(slot const& s, millis exchange_time, millis now) const noexcept;
+    void on_move_points(symbol_id symbol, price low, price high, std::size_t count,
+                        millis exchange_time, millis now, bool backfilled,
+                        std::vector<fired_alert>& fired);
 
     symbol_table symbols_;
     last_prices prices_;
@@ -229,6 +294,8 @@ private:
     alert_slots slots_by_id_;
     std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
     std::vector<threshold_index::hit> hits_; // reused by every tick
+    move_index moves_;
+    std::vector<move_index::hit> move_hits_; // reused by every tick
 };
 
 } // namespace kryptod::core

@@ -1,0 +1,452 @@
+// move_index implementation. A call evaluates first and records after, so a
+// trade is never part of its own window; groups and fronts are fixed up right
+// after each point is recorded, so the invariants hold between calls. See the
+// header for the rules and invariants.
+#include "core/move_index.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <functional>
+
+namespace kryptod::core {
+
+namespace {
+
+__extension__ typedef __int128 wide;
+
+constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t int64_min = std::numeric_limits<std::int64_t>::min();
+constexpr wide hundredths_per_whole = 10000; // percent in hundredths: 100 % is 10000
+
+std::int64_t clamp_to_int64(wide v) noexcept {
+    if (v > int64_max) return int64_max;
+    if (v < int64_min) return int64_min;
+    return static_cast<std::int64_t>(v);
+}
+
+// Up: the lowest price that moved() accepts from `reference` by `percent`
+// (ceil(reference * (10000 + percent) / 10000)); down: the highest
+// (floor(reference * (10000 - percent) / 10000)). Clamped to int64, which
+// keeps it a safe filter: moved() has the last word.
+std::int64_t trigger_of(move_direction side, std::int64_t reference,
+                        std::int32_t percent) noexcept {
+    if (side == move_direction::up) {
+        wide const x = wide{reference} * (hundredths_per_whole + percent);
+        wide q = x / hundredths_per_whole;
+        if (x % hundredths_per_whole > 0) ++q;
+        return clamp_to_int64(q);
+    }
+    wide const x = wide{reference} * (hundredths_per_whole - percent);
+    wide q = x / hundredths_per_whole;
+    if (x % hundredths_per_whole < 0) --q;
+    return clamp_to_int64(q);
+}
+
+constexpr std::int64_t no_trigger(move_direction side) noexcept {
+    return side == move_direction::up ? int64_max : int64_min;
+}
+
+} // namespace
+
+bool moved(move_direction side, std::int64_t units, std::int64_t reference,
+           std::int32_t percent) noexcept {
+    wide const lhs = wide{units} * hundredths_per_whole;
+    if (side == move_direction::up)
+        return lhs >= wide{reference} * (hundredths_per_whole + percent);
+    return lhs <= wide{reference} * (hundredths_per_whole - percent);
+}
+
+// --- ring ------------------------------------------------------------------
+
+void move_index::ring::push(point p) {
+    if (tail_ - head_ == buf_.size()) {
+        std::size_t const capacity = buf_.empty() ? 16 : buf_.size() * 2;
+        std::vector<point> grown(capacity);
+        std::uint64_t const mask = capacity - 1;
+        for (std::uint64_t i = head_; i < tail_; ++i)
+            grown[i & mask] = buf_[i & mask_];
+        buf_.swap(grown);
+        mask_ = mask;
+    }
+    buf_[tail_ & mask_] = p;
+    ++tail_;
+}
+
+// --- lanes -----------------------------------------------------------------
+
+move_index::lane* move_index::find_lane(coin& c, millis window) noexcept {
+    for (auto& l : c.lanes)
+        if (l.window == window) return &l;
+    return nullptr;
+}
+
+void move_index::attach(symbol_id symbol, millis window) {
+    if (symbol >= coins_.size()) coins_.resize(symbol + std::size_t{1});
+    if (!coins_[symbol]) coins_[symbol] = std::make_unique<coin>();
+    coin& c = *coins_[symbol];
+    if (lane* l = find_lane(c, window)) {
+        ++l->users;
+        return;
+    }
+    lane l;
+    l.window = window;
+    l.users = 1;
+    l.up.trigger = no_trigger(move_direction::up);
+    l.down.trigger = no_trigger(move_direction::down);
+    // The new lane's window holds whatever history the deques kept.
+    auto const first_inside = [&](ring const& r) {
+        std::uint64_t pos = r.head();
+        if (c.clock != std::numeric_limits<millis>::min())
+            while (pos < r.tail() && r.at(pos).time < c.clock - window)
+                ++pos;
+        return pos;
+    };
+    l.low_front = first_inside(c.lows);
+    l.high_front = first_inside(c.highs);
+    l.low_until = l.low_front < c.lows.tail() ? c.lows.at(l.low_front).time + window
+                                              : std::numeric_limits<millis>::max();
+    l.high_until = l.high_front < c.highs.tail() ? c.highs.at(l.high_front).time + window
+                                                 : std::numeric_limits<millis>::max();
+    c.lanes.push_back(std::move(l));
+    c.longest = std::max(c.longest, window);
+    evict(c);
+}
+
+void move_index::detach(symbol_id symbol, millis window) {
+    assert(watched(symbol));
+    coin& c = *coins_[symbol];
+    lane* l = find_lane(c, window);
+    assert(l != nullptr && l->users > 0);
+    if (--l->users != 0) return;
+    assert(l->up.groups.empty() && l->down.groups.empty());
+    assert(l->up.waiting.empty() && l->down.waiting.empty());
+    c.lanes.erase(c.lanes.begin() + (l - c.lanes.data()));
+    if (c.lanes.empty()) {
+        coins_[symbol].reset();
+        return;
+    }
+    c.longest = 0;
+    for (auto const& other : c.lanes)
+        c.longest = std::max(c.longest, other.window);
+    evict(c);
+}
+
+void move_index::evict(coin& c) noexcept {
+    // Every lane's front is inside the longest window: the deques start at
+    // the earliest front.
+    if (c.lanes.empty()) return;
+    std::uint64_t low = c.lanes.front().low_front, high = c.lanes.front().high_front;
+    for (auto const& l : c.lanes) {
+        low = std::min(low, l.low_front);
+        high = std::min(high, l.high_front);
+    }
+    c.lows.set_head(low);
+    c.highs.set_head(high);
+}
+
+// --- groups ----------------------------------------------------------------
+
+void move_index::refresh_trigger(side_state& s, move_direction side) noexcept {
+    std::int64_t t = no_trigger(side);
+    for (auto const& g : s.groups) {
+        auto const own = trigger_of(side, g.anchor.units, g.members.back().percent);
+        t = side == move_direction::up ? std::min(t, own) : std::max(t, own);
+    }
+    s.trigger = t;
+}
+
+void move_index::insert(side_state& s, point anchor, member m, move_direction side) {
+    auto it = std::lower_bound(s.groups.begin(), s.groups.end(), anchor.seq,
+                               [](group const& g, sequence seq) { return g.anchor.seq < seq; });
+    if (it == s.groups.end() || it->anchor.seq != anchor.seq)
+        it = s.groups.insert(it, group{anchor, {}});
+    auto& members = it->members;
+    members.insert(std::lower_bound(members.begin(), members.end(), m, std::greater<>{}), m);
+    refresh_trigger(s, side);
+}
+
+void move_index::merge_from(side_state& s, std::size_t first, point anchor, move_direction side) {
+    // Replaces groups [first, end) by one group anchored at `anchor`.
+    assert(first < s.groups.size());
+    auto& base = s.groups[first].members;
+    for (std::size_t g = first + 1; g < s.groups.size(); ++g) {
+        auto& more = s.groups[g].members;
+        auto const mid = static_cast<std::ptrdiff_t>(base.size());
+        base.insert(base.end(), more.begin(), more.end());
+        std::inplace_merge(base.begin(), base.begin() + mid, base.end(), std::greater<>{});
+    }
+    s.groups[first].anchor = anchor;
+    s.groups.resize(first + 1);
+    refresh_trigger(s, side);
+}
+
+void move_index::anchor_front(lane& l, move_direction side, ring const& r) {
+    // Groups anchored before the lane's front left the window: their low is
+    // now the front's.
+    auto& s = side == move_direction::up ? l.up : l.down;
+    std::uint64_t const front = side == move_direction::up ? l.low_front : l.high_front;
+    if (s.groups.empty()) return;
+    if (front == r.tail()) {
+        // Nothing left in the window: every group waits for the next point.
+        for (auto& g : s.groups)
+            for (auto const m : g.members)
+                s.waiting.push_back(waiter{std::numeric_limits<millis>::min(), m});
+        s.waiting_from = std::numeric_limits<millis>::min();
+        s.groups.clear();
+        s.trigger = no_trigger(side);
+        return;
+    }
+    point const& p = r.at(front);
+    std::size_t end = 0;
+    while (end < s.groups.size() && s.groups[end].anchor.seq <= p.seq)
+        ++end;
+    if (end == 0 || (end == 1 && s.groups[0].anchor.seq == p.seq)) return;
+    // Merge [0, end) into one group at the front, keeping the later groups.
+    std::vector<group> later(std::make_move_iterator(s.groups.begin() + static_cast<long>(end)),
+                             std::make_move_iterator(s.groups.end()));
+    s.groups.resize(end);
+    merge_from(s, 0, p, side);
+    for (auto& g : later)
+        s.groups.push_back(std::move(g));
+    refresh_trigger(s, side);
+}
+
+void move_index::advance_front(coin& c, lane& l, move_direction side, millis t) {
+    bool const up = side == move_direction::up;
+    ring const& r = up ? c.lows : c.highs;
+    std::uint64_t& front = up ? l.low_front : l.high_front;
+    millis& until = up ? l.low_until : l.high_until;
+    while (front < r.tail() && r.at(front).time < t - l.window)
+        ++front;
+    until = front < r.tail() ? r.at(front).time + l.window : std::numeric_limits<millis>::max();
+    anchor_front(l, side, r);
+}
+
+void move_index::join_at(slot_number slot, symbol_id symbol, millis window, move_direction side,
+                         std::int32_t percent, sequence from) {
+    assert(watched(symbol));
+    coin& c = *coins_[symbol];
+    lane* l = find_lane(c, window);
+    assert(l != nullptr);
+    bool const up = side == move_direction::up;
+    ring const& r = up ? c.lows : c.highs;
+    auto& s = up ? l->up : l->down;
+    member const m{percent, slot};
+    // Binary search over the lane's part of the deque: seq grows with position.
+    std::uint64_t lo = up ? l->low_front : l->high_front, hi = r.tail();
+    while (lo < hi) {
+        std::uint64_t const mid = lo + (hi - lo) / 2;
+        if (r.at(mid).seq < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == r.tail()) {
+        // The window is empty from `from` on: the next point starts it.
+        s.waiting.push_back(waiter{std::numeric_limits<millis>::min(), m});
+        s.waiting_from = std::numeric_limits<millis>::min();
+        return;
+    }
+    insert(s, r.at(lo), m, side);
+}
+
+void move_index::join_at_time(slot_number slot, symbol_id symbol, millis window,
+                              move_direction side, std::int32_t percent, millis from) {
+    assert(watched(symbol));
+    coin& c = *coins_[symbol];
+    lane* l = find_lane(c, window);
+    assert(l != nullptr);
+    bool const up = side == move_direction::up;
+    ring const& r = up ? c.lows : c.highs;
+    std::uint64_t lo = up ? l->low_front : l->high_front, hi = r.tail();
+    while (lo < hi) {
+        std::uint64_t const mid = lo + (hi - lo) / 2;
+        if (r.at(mid).time < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < r.tail()) return insert(up ? l->up : l->down, r.at(lo), member{percent, slot}, side);
+    auto& s = up ? l->up : l->down;
+    s.waiting.push_back(waiter{from, member{percent, slot}});
+    s.waiting_from = std::min(s.waiting_from, from);
+}
+
+bool move_index::leave(slot_number slot, symbol_id symbol, millis window, move_direction side,
+                       std::int32_t percent) {
+    if (!watched(symbol)) return false;
+    lane* l = find_lane(*coins_[symbol], window);
+    if (l == nullptr) return false;
+    auto& s = side == move_direction::up ? l->up : l->down;
+    member const m{percent, slot};
+    for (std::size_t i = 0; i < s.waiting.size(); ++i) {
+        if (!(s.waiting[i].who == m)) continue;
+        s.waiting[i] = s.waiting.back();
+        s.waiting.pop_back();
+        s.waiting_from = std::numeric_limits<millis>::max();
+        for (auto const& w : s.waiting)
+            s.waiting_from = std::min(s.waiting_from, w.from);
+        return true;
+    }
+    for (auto g = s.groups.begin(); g != s.groups.end(); ++g) {
+        auto& members = g->members;
+        auto const it = std::lower_bound(members.begin(), members.end(), m, std::greater<>{});
+        if (it == members.end() || !(*it == m)) continue;
+        members.erase(it);
+        if (members.empty()) s.groups.erase(g);
+        refresh_trigger(s, side);
+        return true;
+    }
+    return false;
+}
+
+// --- points ----------------------------------------------------------------
+
+void move_index::evaluate(side_state& s, std::int64_t probe, move_direction side,
+                          std::vector<hit>& hits) {
+    bool emptied = false;
+    for (auto& g : s.groups) {
+        auto& members = g.members;
+        while (!members.empty() && moved(side, probe, g.anchor.units, members.back().percent)) {
+            hits.push_back(hit{members.back().slot, side, price::from_units(g.anchor.units),
+                               g.anchor.time, g.anchor.seq});
+            members.pop_back();
+        }
+        emptied |= members.empty();
+    }
+    if (emptied) std::erase_if(s.groups, [](group const& g) { return g.members.empty(); });
+    refresh_trigger(s, side);
+}
+
+void move_index::record(coin& c, std::int64_t units, millis t) {
+    point const p{units, t, c.next_seq++};
+    auto const push = [&](ring& r, move_direction side, auto dominated) {
+        std::uint64_t tail = r.tail();
+        while (tail > r.head() && dominated(r.at(tail - 1).units))
+            --tail;
+        sequence const kept = tail > r.head() ? r.at(tail - 1).seq : 0;
+        r.set_tail(tail);
+        r.push(p);
+        bool const up = side == move_direction::up;
+        for (auto& l : c.lanes) {
+            std::uint64_t& front = up ? l.low_front : l.high_front;
+            if (front >= tail) {
+                // The front was popped (or the window was empty): the new
+                // point is the lane's low (high) now.
+                front = tail;
+                (up ? l.low_until : l.high_until) = t + l.window;
+            }
+            auto& s = up ? l.up : l.down;
+            if (s.groups.empty() || s.groups.back().anchor.seq <= kept) continue;
+            // Groups anchored on popped points now have the new point as
+            // their reference.
+            std::size_t first = s.groups.size();
+            while (first > 0 && s.groups[first - 1].anchor.seq > kept)
+                --first;
+            merge_from(s, first, p, side);
+        }
+    };
+    push(c.lows, move_direction::up, [units](std::int64_t back) { return back >= units; });
+    push(c.highs, move_direction::down, [units](std::int64_t back) { return back <= units; });
+}
+
+void move_index::resolve_waiting(coin& c, lane& l, move_direction side, millis t, sequence first) {
+    bool const up = side == move_direction::up;
+    auto& s = up ? l.up : l.down;
+    ring const& r = up ? c.lows : c.highs;
+    // The first deque point at or after `first`: a point of this call.
+    std::uint64_t pos = r.tail();
+    while (pos > r.head() && r.at(pos - 1).seq >= first)
+        --pos;
+    assert(pos < r.tail());
+    point const anchor = r.at(pos);
+    std::vector<member> ready;
+    millis next = std::numeric_limits<millis>::max();
+    std::erase_if(s.waiting, [&](waiter const& w) {
+        if (w.from <= t) {
+            ready.push_back(w.who);
+            return true;
+        }
+        next = std::min(next, w.from);
+        return false;
+    });
+    s.waiting_from = next;
+    std::sort(ready.begin(), ready.end(), std::greater<>{});
+    auto it = std::lower_bound(s.groups.begin(), s.groups.end(), anchor.seq,
+                               [](group const& g, sequence seq) { return g.anchor.seq < seq; });
+    if (it == s.groups.end() || it->anchor.seq != anchor.seq) {
+        s.groups.insert(it, group{anchor, std::move(ready)});
+    } else {
+        auto& members = it->members;
+        auto const mid = static_cast<std::ptrdiff_t>(members.size());
+        members.insert(members.end(), ready.begin(), ready.end());
+        std::inplace_merge(members.begin(), members.begin() + mid, members.end(), std::greater<>{});
+    }
+    refresh_trigger(s, side);
+}
+
+move_index::sequence move_index::on_points(symbol_id symbol, price up_probe, price down_probe,
+                                           price const* points, std::size_t count, millis time,
+                                           std::vector<hit>& hits) {
+    assert(watched(symbol));
+    coin& c = *coins_[symbol];
+    millis const t = std::max(time, c.clock);
+    c.clock = t;
+    for (auto& l : c.lanes) {
+        if (t > l.low_until) advance_front(c, l, move_direction::up, t);
+        if (t > l.high_until) advance_front(c, l, move_direction::down, t);
+        if (up_probe.units() >= l.up.trigger)
+            evaluate(l.up, up_probe.units(), move_direction::up, hits);
+        if (down_probe.units() <= l.down.trigger)
+            evaluate(l.down, down_probe.units(), move_direction::down, hits);
+    }
+    sequence const first = c.next_seq;
+    for (std::size_t i = 0; i < count; ++i)
+        record(c, points[i].units(), t);
+    for (auto& l : c.lanes) {
+        if (l.up.waiting_from <= t) resolve_waiting(c, l, move_direction::up, t, first);
+        if (l.down.waiting_from <= t) resolve_waiting(c, l, move_direction::down, t, first);
+    }
+    evict(c);
+    return first;
+}
+
+void move_index::seed(symbol_id symbol, price const* points, std::size_t count, millis time) {
+    if (!watched(symbol)) return;
+    std::vector<hit> none;
+    on_points(symbol, price::from_units(int64_min), price::from_units(int64_max), points, count,
+              time, none);
+    assert(none.empty());
+}
+
+// --- figures ---------------------------------------------------------------
+
+std::size_t move_index::window_bytes(symbol_id symbol) const noexcept {
+    if (!watched(symbol)) return 0;
+    return coins_[symbol]->lows.bytes() + coins_[symbol]->highs.bytes();
+}
+
+std::size_t move_index::window_points(symbol_id symbol) const noexcept {
+    if (!watched(symbol)) return 0;
+    return coins_[symbol]->lows.size() + coins_[symbol]->highs.size();
+}
+
+std::size_t move_index::memory_bytes() const noexcept {
+    std::size_t bytes = coins_.capacity() * sizeof(std::unique_ptr<coin>);
+    auto const side_bytes = [](side_state const& s) {
+        std::size_t b = s.groups.capacity() * sizeof(group) + s.waiting.capacity() * sizeof(waiter);
+        for (auto const& g : s.groups)
+            b += g.members.capacity() * sizeof(member);
+        return b;
+    };
+    for (auto const& c : coins_) {
+        if (!c) continue;
+        bytes +=
+            sizeof(coin) + c->lows.bytes() + c->highs.bytes() + c->lanes.capacity() * sizeof(lane);
+        for (auto const& l : c->lanes)
+            bytes += side_bytes(l.up) + side_bytes(l.down);
+    }
+    return bytes;
+}
+
+} // namespace kryptod::core
