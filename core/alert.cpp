@@ -104,7 +104,12 @@ std::string_view describe(alert_field_error error) noexcept {
     case alert_field_error::none:
         return "valid alert";
     case alert_field_error::target_price:
-        return "target price must be greater than 0";
+        return "target price must be greater than 0, and is not taken by a move alert";
+    case alert_field_error::percent:
+        return "percent must be greater than 0 and at most 1000, and is taken only by a move "
+               "alert";
+    case alert_field_error::window_seconds:
+        return "window_seconds must be between 60 and 86400, and is taken only by a move alert";
     case alert_field_error::name:
         return "name must be UTF-8 text of at most 200 characters";
     case alert_field_error::cooldown_seconds:
@@ -117,8 +122,66 @@ std::string_view describe(alert_field_error error) noexcept {
     return "unknown alert error";
 }
 
+std::optional<std::int64_t> parse_move_percent(std::string_view text) noexcept {
+    // Seven integer digits reach 9,999,999 %: far past the bound, far from
+    // overflow, so the value is exact whatever validate() then says of it.
+    constexpr std::size_t max_integer_digits = 7;
+    auto const point = text.find('.');
+    std::string_view const whole = text.substr(0, point);
+    std::string_view const fraction =
+        point == std::string_view::npos ? std::string_view() : text.substr(point + 1);
+    bool const digits_only = [&] {
+        for (std::string_view part : {whole, fraction})
+            for (char ch : part)
+                if (ch < '0' || ch > '9') return false;
+        return true;
+    }();
+    if (!digits_only || whole.empty() || whole.size() > max_integer_digits) return std::nullopt;
+    if (point != std::string_view::npos && (fraction.empty() || fraction.size() > 2))
+        return std::nullopt;
+    std::int64_t value = 0;
+    for (char ch : whole)
+        value = value * 10 + (ch - '0');
+    for (std::size_t i = 0; i < 2; ++i)
+        value = value * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+    return value;
+}
+
+std::string format_move_percent(std::int64_t hundredths) {
+    std::string out = std::to_string(hundredths / 100);
+    auto const cents = hundredths % 100;
+    if (cents != 0) {
+        out += '.';
+        out += static_cast<char>('0' + cents / 10);
+        if (cents % 10 != 0) out += static_cast<char>('0' + cents % 10);
+    }
+    return out;
+}
+
+namespace {
+
+// The fields only one kind of alert takes: a price alert's target, a move
+// alert's percent and window.
+alert_field_error validate_kind_fields(alert const& a) noexcept {
+    if (a.kind == alert_kind::price) {
+        if (a.target.units() <= 0) return alert_field_error::target_price;
+        if (a.move_percent != 0) return alert_field_error::percent;
+        if (a.window_seconds != 0) return alert_field_error::window_seconds;
+        return alert_field_error::none;
+    }
+    if (a.target.units() != 0) return alert_field_error::target_price;
+    if (a.move_percent < min_move_percent_hundredths ||
+        a.move_percent > max_move_percent_hundredths)
+        return alert_field_error::percent;
+    if (a.window_seconds < min_move_window_seconds || a.window_seconds > max_move_window_seconds)
+        return alert_field_error::window_seconds;
+    return alert_field_error::none;
+}
+
+} // namespace
+
 alert_field_error validate(alert const& a, millis now) noexcept {
-    if (a.target.units() <= 0) return alert_field_error::target_price;
+    if (auto e = validate_kind_fields(a); e != alert_field_error::none) return e;
     // Characters, as SPEC §2 counts them: 200 emoji are a valid name.
     if (auto chars = utf8_length(a.name); !chars || *chars > max_alert_name_length)
         return alert_field_error::name;

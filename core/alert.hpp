@@ -1,4 +1,4 @@
-// alert: one user's price alert and its lifecycle (SPEC §2).
+// alert: one user's alert, price (SPEC §2) or move (SPEC §8), and its lifecycle.
 //
 // Invariants kept by the transition functions below (the only code that
 // changes `status`):
@@ -128,10 +128,24 @@ constexpr bool reaches(direction side, price target, price p) noexcept {
     return side == direction::above ? p >= target : p <= target;
 }
 
-// Which field of an alert breaks SPEC §2, if any.
+// A move alert's percent as the API writes it: a decimal with at most two
+// fractional digits (SPEC §8), read exactly into hundredths of a percent
+// ("5.25" is 525, "8" is 800). Only digits and one inner point are taken: no
+// sign, exponent, spaces or leading or trailing point. nullopt for any other
+// text, for a third fractional digit, and for a value past 1,000,000 %
+// (validate() bounds the value further).
+std::optional<std::int64_t> parse_move_percent(std::string_view text) noexcept;
+
+// Hundredths of a percent as a decimal with trailing zeros trimmed, as the
+// API writes prices: 525 is "5.25", 520 is "5.2", 500 is "5".
+std::string format_move_percent(std::int64_t hundredths);
+
+// Which field of an alert breaks SPEC §2 or §8, if any.
 enum class alert_field_error {
     none,
-    target_price,     // zero (prices are positive)
+    target_price,     // price alert: zero (prices are positive); move alert: set at all
+    percent,          // move alert: outside 0.01..1000; price alert: set at all
+    window_seconds,   // move alert: outside 60..86400; price alert: set at all
     name,             // not UTF-8, or longer than 200 characters (code points)
     cooldown_seconds, // outside 60..2592000
     expires_at,       // not after `now`
@@ -140,8 +154,10 @@ enum class alert_field_error {
 
 std::string_view describe(alert_field_error error) noexcept;
 
-// Checks the user-settable fields of `a` for creation or update at `now`.
-// Returns the first offending field, or alert_field_error::none.
+// Checks the user-settable fields of `a` for creation or update at `now`:
+// a price alert has a positive target and no move fields; a move alert has
+// no target, a percent of 1 to 100000 hundredths and a window of 60 to 86400
+// seconds. Returns the first offending field, or alert_field_error::none.
 alert_field_error validate(alert const& a, millis now) noexcept;
 
 // The outcome of a lifecycle transition.

@@ -45,8 +45,13 @@ std::optional<recorded_fire> fire_recorder::record(SQLite::Database& db,
 
     auto queued =
         storage::outbox_store::count_alert_messages_since(db, a.owner, f.detected_at - one_hour);
-    auto const payload =
-        notify::encode(notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled));
+    // A move alert's fire carries the window's low or high it was measured
+    // from (the evaluator sets it on every move fire); its event and its
+    // notices show it.
+    std::optional<notify::move_reference> reference;
+    if (f.reference_price) reference = notify::move_reference{*f.reference_price, f.reference_time};
+    auto const payload = notify::encode(
+        notify::notice_of_fire(a, stored->symbol, f.exchange_time, f.backfilled, reference));
     std::vector<alert_store::notification> notes;
     std::vector<core::channel> suppressed;
     auto const set_up = notify::channels_set_up(*user);
@@ -60,7 +65,11 @@ std::optional<recorded_fire> fire_recorder::record(SQLite::Database& db,
     }
 
     storage::savepoint unit(db, "fire");
-    if (!alert_store::record_fire(db, a, f.exchange_time, f.backfilled, notes)) return std::nullopt;
+    std::optional<alert_store::move_reference> stored_reference;
+    if (reference)
+        stored_reference = alert_store::move_reference{reference->price, reference->time};
+    if (!alert_store::record_fire(db, a, f.exchange_time, f.backfilled, notes, stored_reference))
+        return std::nullopt;
     for (auto const ch : suppressed) {
         alert_store::event_record e;
         e.alert = a.id;

@@ -4,8 +4,11 @@
 
 #include "daemon/log.hpp"
 #include "storage/alert_store.hpp"
+#include "storage/sample_store.hpp"
 
 #include <boost/asio/post.hpp>
+
+#include <algorithm>
 
 namespace kryptod::daemon {
 
@@ -21,13 +24,23 @@ live_alerts::live_alerts(asio::io_context& ioc, storage::writer& writer,
 
 storage::startup_state live_alerts::load(SQLite::Database& db) {
     auto const now = options_.clock.now();
+    std::vector<core::millis> longest; // the longest move window of each coin, by symbol id
     auto state = storage::load_startup(
-        db, book_.symbols(), [this, now](storage::alert_store::armed_alert const& a) {
+        db, book_.symbols(), [this, now, &longest](storage::alert_store::armed_alert const& a) {
+            if (a.kind == core::alert_kind::move) {
+                if (longest.size() <= a.symbol) longest.resize(a.symbol + 1, 0);
+                longest[a.symbol] =
+                    std::max(longest[a.symbol], core::seconds_to_millis(a.window_seconds));
+            }
             core::alert_terms terms;
             terms.id = a.id;
             terms.symbol = a.symbol;
+            terms.kind = a.kind;
             terms.target = a.target;
             terms.side = a.side;
+            terms.move_percent = a.move_percent;
+            terms.window = core::seconds_to_millis(a.window_seconds);
+            terms.move_side = a.move_side;
             terms.repeat = a.repeat;
             terms.cooldown = core::seconds_to_millis(a.cooldown_seconds);
             terms.expires_at = a.expires_at;
@@ -39,11 +52,40 @@ storage::startup_state live_alerts::load(SQLite::Database& db) {
         });
     for (auto const& coin : state.coins)
         list_coin(coin.symbol);
+    std::vector<core::millis> resume_at(longest.size(), now);
     for (auto const& f : state.feed) {
-        if (auto id = book_.symbols().find(f.symbol))
+        if (auto id = book_.symbols().find(f.symbol)) {
             book_.prices().record(*id, f.last_price, f.last_trade_time);
+            if (*id < resume_at.size()) resume_at[*id] = std::min(now, f.last_trade_time);
+        }
     }
+    seed_move_windows(db, longest, resume_at);
     return state;
+}
+
+// SPEC §8: the windows of the coins with move alerts are rebuilt from the
+// stored one-minute samples before any trade is evaluated, so that the
+// backfill of the downtime and the live trades after it are measured
+// against the lows and highs from before the restart. A replayed trade at
+// time t needs the points of [t - window, t], and the replay starts where
+// the feed position stopped (`resume_at`), so the samples read go back one
+// window from there, and one minute more: a sample stands at its minute's
+// end.
+void live_alerts::seed_move_windows(SQLite::Database& db, std::vector<core::millis> const& longest,
+                                    std::vector<core::millis> const& resume_at) {
+    constexpr core::millis minute = 60'000;
+    std::size_t seeded = 0;
+    for (core::symbol_id s = 0; s < longest.size(); ++s) {
+        if (longest[s] == 0) continue;
+        auto const from = storage::sample_store::minute_of(resume_at[s] - longest[s]) - minute;
+        auto const to = options_.clock.now() + minute;
+        for (auto const& m :
+             storage::sample_store::oldest_first(db, book_.symbols().name(s), from, to)) {
+            book_.seed_minute(s, m.minute, m.low, m.high);
+            ++seeded;
+        }
+    }
+    if (seeded != 0) log::info("move alert windows rebuilt from ", seeded, " one-minute samples");
 }
 
 core::symbol_id live_alerts::list_coin(std::string_view symbol) {

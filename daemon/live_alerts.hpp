@@ -75,8 +75,9 @@ public:
 
     // Fills the book from the database before serving: coins, armed alerts
     // (armed from their stored armed_at; a repeat-every alert whose last
-    // change was a fire still in that fire's pause) and last prices. Throws
-    // like storage::load_startup().
+    // change was a fire still in that fire's pause), last prices, and the
+    // move windows of the coins with move alerts, from the stored one-minute
+    // samples (SPEC §8). Throws like storage::load_startup().
     storage::startup_state load(SQLite::Database& db);
 
     // Applies the passage of time (expiries, cooldown ends: the book's
@@ -129,6 +130,8 @@ public:
     std::size_t committing_fires() const noexcept { return in_flight_; }
 
 private:
+    void seed_move_windows(SQLite::Database& db, std::vector<core::millis> const& longest,
+                           std::vector<core::millis> const& resume_at);
     void queue_fires(std::size_t count);
     void do_flush();
     void on_flushed(std::vector<core::fired_alert> batch, storage::status s, std::size_t recorded);

@@ -27,7 +27,7 @@ constexpr std::array<std::string_view, 9> event_names{"created",    "updated",  
 constexpr char const* alert_columns =
     "id, user_id, symbol, target_price, direction, name, repeat, cooldown_seconds, expires_at, "
     "channels, status, created_at, updated_at, armed_at, triggered_at, trigger_price, "
-    "trigger_count";
+    "trigger_count, kind, move_percent, window_seconds, move_direction";
 
 template <class E>
 E parse_or_throw(std::optional<E> v, std::string_view what, std::string_view text) {
@@ -51,8 +51,16 @@ stored_alert read_alert(SQLite::Statement& st) {
     a.id = st.getColumn(0).getInt64();
     a.owner = st.getColumn(1).getInt64();
     out.symbol = text_of(2);
-    a.target = core::price::from_units(st.getColumn(3).getInt64());
-    a.side = parse_or_throw(core::direction_from_string(text_of(4)), "direction", text_of(4));
+    a.kind = parse_or_throw(core::alert_kind_from_string(text_of(17)), "kind", text_of(17));
+    if (a.kind == core::alert_kind::price) {
+        a.target = core::price::from_units(st.getColumn(3).getInt64());
+        a.side = parse_or_throw(core::direction_from_string(text_of(4)), "direction", text_of(4));
+    } else {
+        a.move_percent = st.getColumn(18).getInt64();
+        a.window_seconds = st.getColumn(19).getInt64();
+        a.move_side = parse_or_throw(core::move_direction_from_string(text_of(20)),
+                                     "move direction", text_of(20));
+    }
     if (!st.isColumnNull(5)) a.name = text_of(5);
     a.repeat = parse_or_throw(core::repeat_mode_from_string(text_of(6)), "repeat", text_of(6));
     a.cooldown_seconds = st.getColumn(7).getInt64();
@@ -83,6 +91,28 @@ std::string text(std::string_view v) {
     return std::string(v);
 }
 
+// The price columns of a row: a move alert fills them with the neutral
+// values its kind ignores (see migration_move).
+std::int64_t stored_target(core::alert const& a) {
+    return a.kind == core::alert_kind::price ? a.target.units() : 1;
+}
+std::string stored_direction(core::alert const& a) {
+    return text(
+        core::to_string(a.kind == core::alert_kind::price ? a.side : core::direction::above));
+}
+
+// The move columns of a row: NULL for a price alert.
+struct move_columns {
+    std::optional<std::int64_t> percent;
+    std::optional<std::int64_t> window;
+    std::optional<std::string> side;
+
+    static move_columns of(core::alert const& a) {
+        if (a.kind != core::alert_kind::move) return {};
+        return {a.move_percent, a.window_seconds, text(core::to_string(a.move_side))};
+    }
+};
+
 } // namespace
 
 std::string_view to_string(event_type type) noexcept {
@@ -99,13 +129,14 @@ core::alert_id insert(SQLite::Database& db, core::alert const& a, std::string_vi
     cached_statement st_sql(db,
                             "INSERT INTO alerts (user_id, symbol, target_price, direction, name, "
                             "repeat, cooldown_seconds, expires_at, channels, status, created_at, "
-                            "updated_at, armed_at, triggered_at, trigger_price, trigger_count) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                            "updated_at, armed_at, triggered_at, trigger_price, trigger_count, "
+                            "kind, move_percent, window_seconds, move_direction) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     auto& st = *st_sql;
     st.bind(1, static_cast<int64_t>(a.owner));
     st.bind(2, text(symbol));
-    st.bind(3, static_cast<int64_t>(a.target.units()));
-    st.bind(4, text(core::to_string(a.side)));
+    st.bind(3, static_cast<int64_t>(stored_target(a)));
+    st.bind(4, stored_direction(a));
     sql::bind(st, 5, name_or_null(a.name));
     st.bind(6, text(core::to_string(a.repeat)));
     st.bind(7, static_cast<int64_t>(a.cooldown_seconds));
@@ -118,6 +149,11 @@ core::alert_id insert(SQLite::Database& db, core::alert const& a, std::string_vi
     sql::bind(st, 14, a.triggered_at);
     sql::bind(st, 15, price_units(a.trigger_price));
     st.bind(16, static_cast<int64_t>(a.trigger_count));
+    auto const move = move_columns::of(a);
+    st.bind(17, text(core::to_string(a.kind)));
+    sql::bind(st, 18, move.percent);
+    sql::bind(st, 19, move.window);
+    sql::bind(st, 20, move.side);
     st.exec();
     core::alert_id const id = db.getLastInsertRowid();
     event_record created;
@@ -134,10 +170,12 @@ void update(SQLite::Database& db, core::alert const& a, event_type type) {
             "cooldown_seconds = ?5, expires_at = ?6, channels = ?7, "
             "armed_at = CASE WHEN ?8 = 'active' AND status <> 'active' THEN ?9 ELSE armed_at END, "
             "status = ?8, updated_at = ?9, triggered_at = ?10, trigger_price = ?11, "
-            "trigger_count = ?12 WHERE id = ?13 AND user_id = ?14");
+            "trigger_count = ?12, move_percent = ?15, window_seconds = ?16, "
+            "move_direction = ?17 WHERE id = ?13 AND user_id = ?14");
+    // The kind is not written: it is fixed at creation (SPEC §8).
     auto& st = *st_sql;
-    st.bind(1, static_cast<int64_t>(a.target.units()));
-    st.bind(2, text(core::to_string(a.side)));
+    st.bind(1, static_cast<int64_t>(stored_target(a)));
+    st.bind(2, stored_direction(a));
     sql::bind(st, 3, name_or_null(a.name));
     st.bind(4, text(core::to_string(a.repeat)));
     st.bind(5, static_cast<int64_t>(a.cooldown_seconds));
@@ -150,6 +188,10 @@ void update(SQLite::Database& db, core::alert const& a, event_type type) {
     st.bind(12, static_cast<int64_t>(a.trigger_count));
     st.bind(13, static_cast<int64_t>(a.id));
     st.bind(14, static_cast<int64_t>(a.owner));
+    auto const move = move_columns::of(a);
+    sql::bind(st, 15, move.percent);
+    sql::bind(st, 16, move.window);
+    sql::bind(st, 17, move.side);
     if (st.exec() == 0)
         throw not_found_error("no alert " + std::to_string(a.id) + " of user " +
                               std::to_string(a.owner));
@@ -192,22 +234,32 @@ page<stored_alert> list(SQLite::Database& db, alert_query const& q) {
         "AND status <> 'deleted'",
         "SELECT coalesce(sum(n), 0) FROM alert_counts WHERE user_id = ?1 AND symbol = ?3 "
         "AND status = ?2"};
-    static std::array<std::string, 4> const page_sql = [] {
-        constexpr std::array<char const*, 4> filters{"status <> 'deleted'", "status = ?2",
-                                                     "symbol = ?3 AND status <> 'deleted'",
-                                                     "symbol = ?3 AND status = ?2"};
-        std::array<std::string, 4> out;
+    // A `kind` filter (forms 4 to 7) is a further term on the same rows;
+    // alert_counts does not split by kind, so its total counts those rows.
+    static constexpr std::array<char const*, 4> filters{"status <> 'deleted'", "status = ?2",
+                                                        "symbol = ?3 AND status <> 'deleted'",
+                                                        "symbol = ?3 AND status = ?2"};
+    static std::array<std::string, 8> const page_sql = [] {
+        std::array<std::string, 8> out;
         for (std::size_t i = 0; i < out.size(); ++i)
             out[i] = std::string("SELECT ") + alert_columns +
-                     " FROM alerts WHERE user_id = ?1 AND " + filters[i] +
-                     " ORDER BY id DESC LIMIT ?4 OFFSET ?5";
+                     " FROM alerts WHERE user_id = ?1 AND " + filters[i % 4] +
+                     (i < 4 ? "" : " AND kind = ?6") + " ORDER BY id DESC LIMIT ?4 OFFSET ?5";
         return out;
     }();
-    std::size_t const form = (q.status ? 1u : 0u) + (q.symbol ? 2u : 0u);
+    static std::array<std::string, 4> const kind_total_sql = [] {
+        std::array<std::string, 4> out;
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = std::string("SELECT count(*) FROM alerts WHERE user_id = ?1 AND ") +
+                     filters[i] + " AND kind = ?6";
+        return out;
+    }();
+    std::size_t const form = (q.status ? 1u : 0u) + (q.symbol ? 2u : 0u) + (q.kind ? 4u : 0u);
     auto bind_filter = [&](SQLite::Statement& st) {
         st.bind(1, static_cast<int64_t>(q.owner));
         if (q.status) st.bind(2, text(core::to_string(*q.status)));
         if (q.symbol) st.bind(3, *q.symbol);
+        if (q.kind) st.bind(6, text(core::to_string(*q.kind)));
     };
     // Both reads in one transaction (a savepoint, so that this also works
     // inside a writer job): the total agrees with the page, and the file's
@@ -215,7 +267,8 @@ page<stored_alert> list(SQLite::Database& db, alert_query const& q) {
     savepoint reads(db, "alert_list");
     page<stored_alert> out;
     {
-        cached_statement total(db, total_sql[form]);
+        cached_statement total(db, form < 4 ? std::string_view(total_sql[form])
+                                            : std::string_view(kind_total_sql[form - 4]));
         bind_filter(*total);
         out.total = sql::count(*total);
     }
@@ -253,7 +306,8 @@ std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
     int rc = sqlite3_prepare_v2(db.getHandle(),
                                 "SELECT id, user_id, symbol, target_price, direction, repeat, "
                                 "cooldown_seconds, expires_at, channels, armed_at, triggered_at, "
-                                "updated_at FROM alerts WHERE status = 'active' ORDER BY id",
+                                "updated_at, kind, move_percent, window_seconds, move_direction "
+                                "FROM alerts WHERE status = 'active' ORDER BY id",
                                 -1, &raw, nullptr);
     std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
     if (rc != SQLITE_OK) throw SQLite::Exception(db.getHandle(), rc);
@@ -283,8 +337,20 @@ std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
             last_id = *id;
         }
         a.symbol = last_id;
-        a.target = core::price::from_units(sqlite3_column_int64(raw, 3));
-        a.side = parse_or_throw(core::direction_from_string(text_of(4)), "direction", text_of(4));
+        a.kind = parse_or_throw(core::alert_kind_from_string(text_of(12)), "kind", text_of(12));
+        if (a.kind == core::alert_kind::price) {
+            a.target = core::price::from_units(sqlite3_column_int64(raw, 3));
+            a.side =
+                parse_or_throw(core::direction_from_string(text_of(4)), "direction", text_of(4));
+            a.move_percent = 0;
+            a.window_seconds = 0;
+        } else {
+            a.target = core::price{};
+            a.move_percent = sqlite3_column_int64(raw, 13);
+            a.window_seconds = sqlite3_column_int64(raw, 14);
+            a.move_side = parse_or_throw(core::move_direction_from_string(text_of(15)),
+                                         "move direction", text_of(15));
+        }
         a.repeat = parse_or_throw(core::repeat_mode_from_string(text_of(5)), "repeat", text_of(5));
         a.cooldown_seconds = sqlite3_column_int64(raw, 6);
         a.expires_at = opt_int(7);
@@ -304,8 +370,9 @@ std::size_t for_each_armed(SQLite::Database& db, core::symbol_table& symbols,
 std::int64_t add_event(SQLite::Database& db, event_record const& e) {
     cached_statement st_sql(db,
                             "INSERT INTO alert_events (alert_id, type, time, price, "
-                            "exchange_time, detected_at, backfilled, channel, attempt, outcome) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                            "exchange_time, detected_at, backfilled, channel, attempt, outcome, "
+                            "reference_price, reference_time) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     auto& st = *st_sql;
     st.bind(1, static_cast<int64_t>(e.alert));
     st.bind(2, text(to_string(e.type)));
@@ -320,6 +387,8 @@ std::int64_t add_event(SQLite::Database& db, event_record const& e) {
                         : std::nullopt);
     sql::bind(st, 9, e.attempt);
     sql::bind(st, 10, e.outcome);
+    sql::bind(st, 11, price_units(e.reference_price));
+    sql::bind(st, 12, e.reference_time);
     st.exec();
     return db.getLastInsertRowid();
 }
@@ -332,7 +401,8 @@ page<event_record> list_events(SQLite::Database& db, core::alert_id alert,
     total.bind(1, static_cast<int64_t>(alert));
     out.total = sql::count(total);
     cached_statement st_sql(db, "SELECT id, type, time, price, exchange_time, detected_at, "
-                                "backfilled, channel, attempt, outcome FROM alert_events "
+                                "backfilled, channel, attempt, outcome, reference_price, "
+                                "reference_time FROM alert_events "
                                 "WHERE alert_id = ? ORDER BY id DESC LIMIT ? OFFSET ?");
     auto& st = *st_sql;
     st.bind(1, static_cast<int64_t>(alert));
@@ -356,6 +426,9 @@ page<event_record> list_events(SQLite::Database& db, core::alert_id alert,
         }
         e.attempt = sql::opt_int64(st.getColumn(8));
         e.outcome = sql::opt_text(st.getColumn(9));
+        if (!st.getColumn(10).isNull())
+            e.reference_price = core::price::from_units(st.getColumn(10).getInt64());
+        e.reference_time = sql::opt_int64(st.getColumn(11));
         out.items.push_back(std::move(e));
     }
     return out;
@@ -363,7 +436,8 @@ page<event_record> list_events(SQLite::Database& db, core::alert_id alert,
 
 std::optional<fire_outcome> record_fire(SQLite::Database& db, core::alert const& a,
                                         core::millis exchange_time, bool backfilled,
-                                        std::vector<notification> const& notifications) {
+                                        std::vector<notification> const& notifications,
+                                        std::optional<move_reference> const& reference) {
     if (!a.triggered_at || !a.trigger_price)
         throw std::invalid_argument("record_fire needs an alert that core::fire() updated");
     // A savepoint of its own keeps the unit whole even when the caller runs
@@ -389,6 +463,10 @@ std::optional<fire_outcome> record_fire(SQLite::Database& db, core::alert const&
     ev.exchange_time = exchange_time;
     ev.detected_at = a.triggered_at;
     ev.backfilled = backfilled;
+    if (reference) {
+        ev.reference_price = reference->price;
+        ev.reference_time = reference->time;
+    }
     out.event_id = add_event(db, ev);
     for (auto const& n : notifications) {
         std::string_view const ch = core::to_string(n.channel);

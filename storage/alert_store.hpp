@@ -1,4 +1,5 @@
-// storage::alert_store: alerts and their event history (SPEC §2).
+// storage::alert_store: alerts, price and move, and their event history
+// (SPEC §2, §8).
 //
 // Alerts are stored with their symbol as text; core::alert carries an
 // interned symbol_id that only the evaluator's symbol_table can resolve, so
@@ -65,6 +66,10 @@ struct event_record {
     std::optional<core::millis> exchange_time;
     std::optional<core::millis> detected_at;
     std::optional<bool> backfilled;
+    // triggered, move alerts: the window's low (up) or high (down) the move
+    // was measured from, and that trade's exchange time
+    std::optional<core::price> reference_price;
+    std::optional<core::millis> reference_time;
     // notified, suppressed
     std::optional<core::channel> channel;
     std::optional<std::int64_t> attempt;
@@ -95,12 +100,15 @@ struct alert_query {
     core::user_id owner = 0;
     std::optional<core::alert_status> status; // none: every status but deleted
     std::optional<std::string> symbol;        // canonical name
+    std::optional<core::alert_kind> kind;     // none: both kinds
     page_request paging;
 };
 
 // A page of an owner's alerts, newest first, and their total, read in one
 // transaction. The total comes from the per-user counts that the schema's
-// triggers keep (alert_counts), so it costs the same for 10 alerts or 1,000.
+// triggers keep (alert_counts), so it costs the same for 10 alerts or 1,000;
+// with a `kind` filter, which those counts do not split by, it is counted
+// from the owner's rows.
 page<stored_alert> list(SQLite::Database& db, alert_query const& query);
 
 // How many active alerts an owner has (the per-user limit), from the same
@@ -113,8 +121,12 @@ struct armed_alert {
     core::alert_id id = 0;
     core::user_id owner = 0;
     core::symbol_id symbol = 0; // interned in the table given
-    core::price target;
-    core::direction side = core::direction::above;
+    core::alert_kind kind = core::alert_kind::price;
+    core::price target;                                        // kind price
+    core::direction side = core::direction::above;             // kind price
+    std::int64_t move_percent = 0;                             // kind move: hundredths of a percent
+    std::int64_t window_seconds = 0;                           // kind move
+    core::move_direction move_side = core::move_direction::up; // kind move
     core::repeat_mode repeat = core::repeat_mode::once;
     std::int64_t cooldown_seconds = core::default_cooldown_seconds;
     std::optional<core::millis> expires_at;
@@ -155,6 +167,13 @@ struct notification {
     std::string payload;
 };
 
+// What a move alert's fire was measured from (core::fired_alert's
+// reference_price and reference_time).
+struct move_reference {
+    core::price price;
+    core::millis time = 0;
+};
+
 struct fire_outcome {
     std::int64_t event_id = 0;
     std::vector<std::int64_t> outbox_ids; // same order as the notifications
@@ -162,7 +181,8 @@ struct fire_outcome {
 
 // Records a fire as one unit: `a` as core::fire() left it (status,
 // triggered_at = detection time, trigger_price, trigger_count, updated_at),
-// its `triggered` event (price, exchange_time, detected_at, backfilled) and
+// its `triggered` event (price, exchange_time, detected_at, backfilled, and
+// for a move alert `reference`'s price and time) and
 // one outbox row per notification (inserted by outbox_store::enqueue(), as
 // every outbox row is), due at once, with the stable delivery id
 // "kryptod-<alert>-<event>-<channel>". Returns std::nullopt, writing
@@ -170,6 +190,7 @@ struct fire_outcome {
 // meanwhile). Throws, writing nothing, on any failure.
 std::optional<fire_outcome> record_fire(SQLite::Database& db, core::alert const& a,
                                         core::millis exchange_time, bool backfilled,
-                                        std::vector<notification> const& notifications);
+                                        std::vector<notification> const& notifications,
+                                        std::optional<move_reference> const& reference = {});
 
 } // namespace kryptod::storage::alert_store

@@ -207,6 +207,33 @@ constexpr std::string_view migration_4 = R"sql(
 ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Migration move: move alerts (SPEC §8). An alert has a kind; a move alert
+// keeps its percent (hundredths of a percent), window and direction in
+// columns of their own, all set for kind 'move' and all NULL for 'price'
+// (the CHECK on `kind`, added last, sees the other three). Existing rows
+// become price alerts. A move alert's row still fills the price columns,
+// whose NOT NULL and CHECKs date from migration 1: SQLite changes a
+// column's constraints only by rebuilding the table, which alert_events and
+// outbox reference, and that needs foreign keys off, which cannot be
+// switched inside the migration's transaction. So a move row holds the
+// neutral target_price 1 and direction 'above', which no reader uses for
+// kind 'move'. A `triggered` event of a move alert adds the window's low or
+// high it was measured from and that trade's exchange time.
+constexpr std::string_view migration_move = R"sql(
+ALTER TABLE alerts ADD COLUMN move_percent INTEGER CHECK (move_percent BETWEEN 1 AND 100000);
+ALTER TABLE alerts ADD COLUMN window_seconds INTEGER CHECK (window_seconds BETWEEN 60 AND 86400);
+ALTER TABLE alerts ADD COLUMN move_direction TEXT CHECK (move_direction IN ('up', 'down'));
+ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'price'
+    CHECK (kind IN ('price', 'move')
+           AND (kind = 'move') = (move_percent IS NOT NULL AND window_seconds IS NOT NULL
+                                  AND move_direction IS NOT NULL)
+           AND (kind = 'move' OR (move_percent IS NULL AND window_seconds IS NULL
+                                  AND move_direction IS NULL)));
+ALTER TABLE alert_events ADD COLUMN reference_price INTEGER CHECK (reference_price > 0);
+ALTER TABLE alert_events ADD COLUMN reference_time INTEGER
+    CHECK ((reference_time IS NULL) = (reference_price IS NULL));
+)sql";
+
 // Migration channels: the chat and push channels of SPEC §10. The users'
 // settings are new columns. The channel CHECKs of alerts, alert_events and
 // outbox only widen, to every channel core::channel names (telegram
@@ -256,8 +283,9 @@ CREATE TABLE telegram_offset (
 );
 )sql";
 
-constexpr std::array all_migrations{migration_1, migration_2,        migration_3,
-                                    migration_4, migration_channels, migration_telegram};
+constexpr std::array all_migrations{migration_1,       migration_2,    migration_3,
+                                    migration_4,       migration_move, migration_channels,
+                                    migration_telegram};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -93,4 +93,23 @@ int delete_before(SQLite::Database& db, core::millis cutoff, int batch) {
     return st.exec();
 }
 
+std::vector<sample> oldest_first(SQLite::Database& db, std::string_view symbol, core::millis from,
+                                 core::millis to) {
+    cached_statement st_sql(db, "SELECT minute, open, high, low, close FROM price_samples "
+                                "WHERE symbol = ?1 AND minute >= ?2 AND minute < ?3 "
+                                "ORDER BY minute");
+    auto& st = *st_sql;
+    st.bind(1, std::string(symbol));
+    st.bind(2, static_cast<int64_t>(from));
+    st.bind(3, static_cast<int64_t>(to));
+    std::vector<sample> out;
+    while (st.executeStep())
+        out.push_back(sample{std::string(symbol), st.getColumn(0).getInt64(),
+                             core::price::from_units(st.getColumn(1).getInt64()),
+                             core::price::from_units(st.getColumn(2).getInt64()),
+                             core::price::from_units(st.getColumn(3).getInt64()),
+                             core::price::from_units(st.getColumn(4).getInt64())});
+    return out;
+}
+
 } // namespace kryptod::storage::sample_store

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kryptod::storage::sample_store {
 
@@ -66,5 +67,10 @@ std::optional<core::price> close_at_or_before(SQLite::Database& db, std::string_
 // until it returns less than `batch`, so that no single transaction holds the
 // write lock for long.
 int delete_before(SQLite::Database& db, core::millis cutoff, int batch);
+
+// Every sample of one coin whose minute starts in [from, to), oldest first:
+// what rebuilds a move alert's window at startup (SPEC §8).
+std::vector<sample> oldest_first(SQLite::Database& db, std::string_view symbol, core::millis from,
+                                 core::millis to);
 
 } // namespace kryptod::storage::sample_store

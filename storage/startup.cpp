@@ -16,12 +16,13 @@ namespace kryptod::storage {
 namespace {
 
 // An armed alert as held between reading and handing over: everything of
-// armed_alert in 64 bytes instead of its 120 or so (no std::optional), since
-// a million of them are held at once.
+// armed_alert in 64 bytes instead of its 140 or so (no std::optional), since
+// a million of them are held at once. A move alert has no target, so its
+// percent and window share that slot (both under 2^31).
 struct packed_alert {
     std::int64_t id;
     std::int64_t owner;
-    std::int64_t target;
+    std::int64_t target; // kind move: window_seconds << 32 | move_percent
     std::int64_t armed_at;
     std::int64_t expires_at;   // when has_expiry
     std::int64_t triggered_at; // when has_triggered
@@ -30,14 +31,17 @@ struct packed_alert {
     core::direction side;
     core::repeat_mode repeat;
     core::channel channels;
+    core::alert_kind kind;
+    core::move_direction move_side;
     bool has_expiry : 1;
     bool has_triggered : 1;
     bool last_fire : 1; // last_fire == triggered_at
 
     static packed_alert of(alert_store::armed_alert const& a) {
+        bool const move = a.kind == core::alert_kind::move;
         return {a.id,
                 a.owner,
-                a.target.units(),
+                move ? a.window_seconds << 32 | a.move_percent : a.target.units(),
                 a.armed_at,
                 a.expires_at.value_or(0),
                 a.triggered_at.value_or(0),
@@ -46,6 +50,8 @@ struct packed_alert {
                 a.side,
                 a.repeat,
                 a.channels,
+                a.kind,
+                a.move_side,
                 a.expires_at.has_value(),
                 a.triggered_at.has_value(),
                 a.last_fire.has_value()};
@@ -55,7 +61,12 @@ struct packed_alert {
         a.id = id;
         a.owner = owner;
         a.symbol = symbol;
-        a.target = core::price::from_units(target);
+        a.kind = kind;
+        bool const move = kind == core::alert_kind::move;
+        a.target = core::price::from_units(move ? 0 : target);
+        a.move_percent = move ? target & 0xffffffff : 0;
+        a.window_seconds = move ? target >> 32 : 0;
+        a.move_side = move_side;
         a.side = side;
         a.repeat = repeat;
         a.cooldown_seconds = cooldown_seconds;
@@ -69,11 +80,18 @@ struct packed_alert {
     // The threshold index's order within a coin and side (its sort key):
     // `above` targets descending, `below` ascending, so the target a rising
     // or falling price reaches first is last; then by id, so alerts with one
-    // target keep the order of their ids.
+    // target keep the order of their ids. Move alerts come after a coin's
+    // price alerts, in id order.
     auto index_order() const noexcept {
-        return std::make_tuple(symbol, side, side == core::direction::above ? -target : target, id);
+        bool const move = kind == core::alert_kind::move;
+        return std::make_tuple(symbol, kind, side,
+                               move                             ? 0
+                               : side == core::direction::above ? -target
+                                                                : target,
+                               id);
     }
 };
+static_assert(sizeof(packed_alert) == 64);
 
 // Memory for the packed alerts: large blocks come straight from mmap with
 // MADV_HUGEPAGE, so the kernel may back them with 2 MiB pages, one page

@@ -17,9 +17,12 @@ namespace {
 
 // The fields each kind of body may hold. `any` fields carry their own
 // message when wrong, which names the values they take.
-constexpr std::array<http::field_spec, 8> create_fields{{
+constexpr std::array<http::field_spec, 11> create_fields{{
     {"symbol", field_kind::string, true},
-    {"target_price", field_kind::decimal, true},
+    {"kind", field_kind::any},
+    {"target_price", field_kind::decimal},
+    {"percent", field_kind::decimal},
+    {"window_seconds", field_kind::any},
     {"direction", field_kind::any},
     {"name", field_kind::string_or_null},
     {"repeat", field_kind::any},
@@ -27,10 +30,13 @@ constexpr std::array<http::field_spec, 8> create_fields{{
     {"expires_at", field_kind::any},
     {"channels", field_kind::any},
 }};
-constexpr std::array<http::field_spec, 9> compat_fields{{
+constexpr std::array<http::field_spec, 12> compat_fields{{
     {"symbol", field_kind::string, true},
+    {"kind", field_kind::any},
     {"target_price", field_kind::decimal},
     {"price", field_kind::decimal},
+    {"percent", field_kind::decimal},
+    {"window_seconds", field_kind::any},
     {"direction", field_kind::any},
     {"name", field_kind::string_or_null},
     {"repeat", field_kind::any},
@@ -38,8 +44,11 @@ constexpr std::array<http::field_spec, 9> compat_fields{{
     {"expires_at", field_kind::any},
     {"channels", field_kind::any},
 }};
-constexpr std::array<http::field_spec, 8> patch_fields{{
+constexpr std::array<http::field_spec, 11> patch_fields{{
+    {"kind", field_kind::any},
     {"target_price", field_kind::decimal},
+    {"percent", field_kind::decimal},
+    {"window_seconds", field_kind::any},
     {"direction", field_kind::any},
     {"name", field_kind::string_or_null},
     {"repeat", field_kind::any},
@@ -60,6 +69,9 @@ std::span<http::field_spec const> fields_of(alert_body_kind kind) {
     }
     return patch_fields;
 }
+
+constexpr std::string_view percent_rule =
+    "must be a decimal greater than 0 and at most 1000, with at most 2 decimals, such as \"5.25\"";
 
 constexpr std::string_view channels_rule =
     "must be a non-empty array of \"email\", \"webhook\", \"telegram\", \"discord\", "
@@ -92,10 +104,32 @@ std::optional<std::string> read_field(std::string_view k, json::value const& val
             return std::string("must be a positive price with at most 8 decimals: ") +
                    std::string(core::describe(parsed.error));
         c.target = parsed.value;
+    } else if (k == "kind") {
+        auto kind = value.is_string() ? core::alert_kind_from_string(text()) : std::nullopt;
+        if (!kind) return "must be \"price\" or \"move\"";
+        c.kind = *kind;
+    } else if (k == "percent") {
+        auto hundredths = core::parse_move_percent(value.as_string());
+        if (!hundredths || *hundredths < core::min_move_percent_hundredths ||
+            *hundredths > core::max_move_percent_hundredths)
+            return std::string(percent_rule);
+        c.move_percent = *hundredths;
+    } else if (k == "window_seconds") {
+        if (!value.is_int64() || value.as_int64() < core::min_move_window_seconds ||
+            value.as_int64() > core::max_move_window_seconds)
+            return "must be an integer from 60 to 86400";
+        c.window_seconds = value.as_int64();
     } else if (k == "direction") {
-        auto d = value.is_string() ? core::direction_from_string(text()) : std::nullopt;
-        if (!d) return "must be \"above\" or \"below\"";
-        c.side = *d;
+        // Both kinds' values are read here; check_kind() says whether they
+        // suit the alert's kind.
+        if (auto d = value.is_string() ? core::direction_from_string(text()) : std::nullopt)
+            c.side = *d;
+        else if (auto m =
+                     value.is_string() ? core::move_direction_from_string(text()) : std::nullopt)
+            c.move_side = *m;
+        else
+            return "must be \"above\" or \"below\" (a price alert), or \"up\" or \"down\" (a "
+                   "move alert)";
     } else if (k == "name") {
         c.name = value.is_null() ? std::string() : std::string(value.as_string());
     } else if (k == "repeat") {
@@ -148,6 +182,10 @@ std::string field_name(core::alert_field_error e) {
     switch (e) {
     case core::alert_field_error::target_price:
         return "target_price";
+    case core::alert_field_error::percent:
+        return "percent";
+    case core::alert_field_error::window_seconds:
+        return "window_seconds";
     case core::alert_field_error::name:
         return "name";
     case core::alert_field_error::cooldown_seconds:
@@ -173,7 +211,13 @@ std::optional<alert_changes> read_alert_object(json::object& object, http::json_
                       std::make_move_iterator(schema_errors.end()));
         return std::nullopt;
     }
-    return read_values(object, kind, prefix, errors);
+    auto c = read_values(object, kind, prefix, errors);
+    if (!c) return std::nullopt;
+    auto const before = errors.size();
+    if (kind != alert_body_kind::patch)
+        kind_errors(*c, c->kind.value_or(core::alert_kind::price), kind, prefix, errors);
+    if (errors.size() != before) return std::nullopt;
+    return c;
 }
 
 std::variant<alert_changes, http::response> parse_alert_body(std::string_view body,
@@ -200,7 +244,7 @@ std::variant<core::alert, http::field_error> new_alert(alert_changes const& c, c
     a.owner = owner;
     a.symbol = *symbol;
     apply(a, c);
-    if (!c.side) {
+    if (a.kind == core::alert_kind::price && !c.side) {
         auto const last = engine.book().prices().get(*symbol);
         auto inferred = core::infer_direction(
             a.target, last ? std::optional<core::price>(last->last) : std::nullopt);
@@ -216,9 +260,57 @@ std::variant<core::alert, http::field_error> new_alert(alert_changes const& c, c
     return a;
 }
 
+void kind_errors(alert_changes const& c, core::alert_kind kind, alert_body_kind body,
+                 std::string_view prefix, std::vector<http::field_error>& errors) {
+    bool const creating = body != alert_body_kind::patch;
+    // The compat body names its target `price` (or `target_price`).
+    std::string const target_field =
+        std::string(prefix) + (body == alert_body_kind::create_compat ? "price" : "target_price");
+    auto const field = [&](std::string_view name) {
+        return std::string(prefix) + std::string(name);
+    };
+    if (!creating && c.kind && *c.kind != kind)
+        errors.push_back({field("kind"), "cannot be changed; create a new alert instead"});
+    if (kind == core::alert_kind::price) {
+        if (c.move_percent) errors.push_back({field("percent"), "is taken only by a move alert"});
+        if (c.window_seconds)
+            errors.push_back({field("window_seconds"), "is taken only by a move alert"});
+        if (c.move_side)
+            errors.push_back(
+                {field("direction"), "must be \"above\" or \"below\" for a price alert"});
+        if (creating && !c.target) errors.push_back({target_field, "is required"});
+    } else {
+        if (c.target) errors.push_back({target_field, "is not taken by a move alert"});
+        if (c.side)
+            errors.push_back({field("direction"), "must be \"up\" or \"down\" for a move alert"});
+        if (creating) {
+            if (!c.move_percent)
+                errors.push_back({field("percent"), "is required for a move alert"});
+            if (!c.window_seconds)
+                errors.push_back({field("window_seconds"), "is required for a move alert"});
+            if (!c.move_side && !c.side)
+                errors.push_back(
+                    {field("direction"), "is required for a move alert: \"up\" or \"down\""});
+        }
+    }
+}
+
+std::optional<http::response> check_kind(alert_changes const& c, core::alert_kind kind,
+                                         alert_body_kind body, unsigned version) {
+    std::vector<http::field_error> errors;
+    kind_errors(c, kind, body, {}, errors);
+    if (errors.empty()) return std::nullopt;
+    return http::problem(http::status::unprocessable_entity, "the alert is not valid", errors,
+                         version);
+}
+
 void apply(core::alert& a, alert_changes const& c) {
+    if (c.kind) a.kind = *c.kind;
     if (c.target) a.target = *c.target;
     if (c.side) a.side = *c.side;
+    if (c.move_side) a.move_side = *c.move_side;
+    if (c.move_percent) a.move_percent = *c.move_percent;
+    if (c.window_seconds) a.window_seconds = *c.window_seconds;
     if (c.name) a.name = *c.name;
     if (c.repeat) a.repeat = *c.repeat;
     if (c.cooldown) a.cooldown_seconds = *c.cooldown;

@@ -24,9 +24,11 @@ std::string channels_cell(core::channel set) {
     return out;
 }
 
-constexpr std::array<alert_column, 8> columns{{
+constexpr std::array<alert_column, 11> columns{{
     {"symbol", cell_type::text,
      [](core::alert const&, std::string_view symbol) { return std::string(symbol); }},
+    {"kind", cell_type::text,
+     [](core::alert const& a, std::string_view) { return std::string(core::to_string(a.kind)); }},
     {"target_price", cell_type::text,
      [](core::alert const& a, std::string_view) {
          return a.kind == core::alert_kind::price ? a.target.to_string() : std::string();
@@ -36,6 +38,15 @@ constexpr std::array<alert_column, 8> columns{{
      [](core::alert const& a, std::string_view) {
          return std::string(a.kind == core::alert_kind::price ? core::to_string(a.side)
                                                               : core::to_string(a.move_side));
+     }},
+    {"percent", cell_type::text,
+     [](core::alert const& a, std::string_view) {
+         return a.kind == core::alert_kind::move ? core::format_move_percent(a.move_percent)
+                                                 : std::string();
+     }},
+    {"window_seconds", cell_type::integer,
+     [](core::alert const& a, std::string_view) {
+         return a.kind == core::alert_kind::move ? std::to_string(a.window_seconds) : std::string();
      }},
     {"name", cell_type::text, [](core::alert const& a, std::string_view) { return a.name; }},
     {"repeat", cell_type::text,

@@ -47,10 +47,21 @@ void append_alert(std::string& out, core::alert const& a, std::string_view symbo
     append_number(out, a.id);
     out += ",\"symbol\":";
     append_quoted(out, symbol);
-    out += ",\"target_price\":";
-    append_quoted(out, a.target.to_string());
-    out += ",\"direction\":";
-    append_quoted(out, core::to_string(a.side));
+    out += ",\"kind\":";
+    append_quoted(out, core::to_string(a.kind));
+    if (a.kind == core::alert_kind::move) {
+        out += ",\"percent\":";
+        append_quoted(out, core::format_move_percent(a.move_percent));
+        out += ",\"window_seconds\":";
+        append_number(out, a.window_seconds);
+        out += ",\"direction\":";
+        append_quoted(out, core::to_string(a.move_side));
+    } else {
+        out += ",\"target_price\":";
+        append_quoted(out, a.target.to_string());
+        out += ",\"direction\":";
+        append_quoted(out, core::to_string(a.side));
+    }
     out += ",\"name\":";
     if (a.name.empty())
         out += "null";
@@ -123,6 +134,8 @@ json::object event_json(storage::alert_store::event_record const& e) {
     if (e.exchange_time) o["exchange_time"] = core::format_rfc3339(*e.exchange_time);
     if (e.detected_at) o["detected_at"] = core::format_rfc3339(*e.detected_at);
     if (e.backfilled) o["backfilled"] = *e.backfilled;
+    if (e.reference_price) o["reference_price"] = e.reference_price->to_string();
+    if (e.reference_time) o["reference_time"] = core::format_rfc3339(*e.reference_time);
     if (e.channel) o["channel"] = core::to_string(*e.channel);
     if (e.attempt) o["attempt"] = *e.attempt;
     if (e.outcome) o["outcome"] = *e.outcome;

@@ -5,7 +5,10 @@
 // answer (201, GET, PATCH) and every item of a list page are its text, so a
 // listed alert reads byte for byte as its own answer. Members always come in
 // the schema's order, absent values as null, and strings go through
-// Boost.JSON's serialiser whenever they need escaping.
+// Boost.JSON's serialiser whenever they need escaping. The members of a
+// kind come after `kind`: a price alert's `target_price` and `direction`
+// (above, below), a move alert's `percent`, `window_seconds` and `direction`
+// (up, down); neither kind shows the other's.
 //
 // Thread-safety: stateless functions.
 #pragma once

@@ -57,6 +57,8 @@ std::string page_key(storage::alert_store::alert_query const& q) {
     if (q.status) key += core::to_string(*q.status);
     key += ',';
     if (q.symbol) key += *q.symbol;
+    key += ',';
+    if (q.kind) key += core::to_string(*q.kind);
     return key;
 }
 
@@ -103,6 +105,10 @@ struct patch_job {
             return;
         }
         core::alert a = stored->alert;
+        if (auto refusal = check_kind(c, a.kind, alert_body_kind::patch, version)) {
+            out.refusal = std::move(*refusal);
+            return;
+        }
         bool const was_active = a.status == core::alert_status::active;
         apply(a, c);
         a.updated_at = now;
@@ -151,6 +157,8 @@ void alert_api::create(http::incoming in, http::responder respond, alert_body_ki
     auto parsed = parse_alert_body(in.req.body(), kind, context->body_limits(), version);
     if (auto* res = std::get_if<http::response>(&parsed)) return respond(std::move(*res));
     auto const& c = std::get<alert_changes>(parsed);
+    if (auto refusal = check_kind(c, c.kind.value_or(core::alert_kind::price), kind, version))
+        return respond(std::move(*refusal));
     if (c.channels)
         if (auto refused = unset_channels(*c.channels, who->user, version))
             return respond(std::move(*refused));
@@ -183,8 +191,14 @@ void alert_api::create(http::incoming in, http::responder respond, alert_body_ki
                     version));
             a.id = r.value();
             self->engine.armed(a);
-            log::alert(log_level::info, a.id, a.owner, symbol_name,
-                       "alert created: ", core::to_string(a.side), " ", a.target.to_string());
+            if (a.kind == core::alert_kind::move)
+                log::alert(log_level::info, a.id, a.owner, symbol_name, "alert created: move ",
+                           core::to_string(a.move_side), " ",
+                           core::format_move_percent(a.move_percent), " % in ", a.window_seconds,
+                           " s");
+            else
+                log::alert(log_level::info, a.id, a.owner, symbol_name,
+                           "alert created: ", core::to_string(a.side), " ", a.target.to_string());
             respond(alert_response(status::created, a, symbol_name, version));
         });
     if (!s) respond(writer_refused(s.err(), version));
@@ -194,7 +208,7 @@ void alert_api::list(http::incoming in, http::responder respond) {
     auto who = caller(*context, in, respond);
     if (!who) return;
     auto const version = in.req.version();
-    list_query q(in.req, {"status", "symbol"});
+    list_query q(in.req, {"status", "symbol", "kind"});
     storage::alert_store::alert_query query;
     query.owner = who->user.id;
     query.paging = q.paging();
@@ -209,6 +223,12 @@ void alert_api::list(http::incoming in, http::responder respond) {
             query.symbol = *canonical;
         else
             q.refuse("symbol", "must be a coin symbol such as BTCUSDT");
+    }
+    if (auto value = q.get("kind")) {
+        if (auto kind = core::alert_kind_from_string(*value))
+            query.kind = *kind;
+        else
+            q.refuse("kind", "must be price or move");
     }
     if (auto problem = q.problem(version)) return respond(std::move(*problem));
     // A page the user read before, with nothing of theirs changed since, is

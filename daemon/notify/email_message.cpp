@@ -214,6 +214,7 @@ std::string message_id_for(std::int64_t outbox_id, std::string_view delivery_id)
 }
 
 std::string alert_subject(alert_notice const& n) {
+    if (n.kind == core::alert_kind::move) return move_headline(n);
     return n.symbol + " " + direction_word(n.side) + " " + n.target.to_string() + ": fired at " +
            n.trigger_price.to_string();
 }
@@ -259,12 +260,24 @@ email_result render_alert_email(alert_notice const& n, std::string_view from, st
     std::string body;
     body += name.empty() ? "Your kryptod alert #" + std::to_string(n.alert)
                          : "Your kryptod alert \"" + name + "\"";
-    body += " fired: " + n.symbol + " reached " + n.trigger_price.to_string() + ".\n\n";
+    if (n.kind == core::alert_kind::move)
+        body += " fired: " + move_headline(n) + ".\n\n";
+    else
+        body += " fired: " + n.symbol + " reached " + n.trigger_price.to_string() + ".\n\n";
     body += "Alert:          " + (name.empty() ? std::string("(no name)") : name) + "\n";
     body += "Alert id:       " + std::to_string(n.alert) + "\n";
     body += "Coin:           " + n.symbol + "\n";
-    body += std::string("Condition:      price ") + direction_word(n.side) + " " +
-            n.target.to_string() + "\n";
+    if (n.kind == core::alert_kind::move) {
+        body += std::string("Condition:      move ") + std::string(core::to_string(n.move_side)) +
+                " " + core::format_move_percent(n.move_percent) + " % within " +
+                window_text(n.window_seconds) + "\n";
+        body += "Measured from:  " + n.reference_price.value_or(core::price{}).to_string() +
+                " (the window's " + (n.move_side == core::move_direction::up ? "low" : "high") +
+                ", traded " + core::format_rfc3339(n.reference_time) + ")\n";
+    } else {
+        body += std::string("Condition:      price ") + direction_word(n.side) + " " +
+                n.target.to_string() + "\n";
+    }
     body += "Trigger price:  " + n.trigger_price.to_string() + "\n";
     body += "Exchange time:  " + core::format_rfc3339(n.exchange_time) + "\n";
     body += "Detected at:    " + core::format_rfc3339(n.detected_at) + "\n";

@@ -102,10 +102,26 @@ alert_notice read_alert(json::object const& o) {
     n.alert = integer(o, "alert_id");
     n.symbol = text(o, "symbol");
     n.name = o.contains("name") ? text(o, "name") : std::string();
-    n.target = price(o, "target_price");
-    auto const side = core::direction_from_string(text(o, "direction"));
-    if (!side) throw field_error{"field 'direction' must be \"above\" or \"below\""};
-    n.side = *side;
+    // Without alert_kind: a price alert, as every payload was before move alerts.
+    if (o.contains("alert_kind")) {
+        auto const kind = core::alert_kind_from_string(text(o, "alert_kind"));
+        if (!kind) throw field_error{"field 'alert_kind' must be \"price\" or \"move\""};
+        n.kind = *kind;
+    }
+    if (n.kind == core::alert_kind::price) {
+        n.target = price(o, "target_price");
+        auto const side = core::direction_from_string(text(o, "direction"));
+        if (!side) throw field_error{"field 'direction' must be \"above\" or \"below\""};
+        n.side = *side;
+    } else {
+        n.move_percent = integer(o, "percent_hundredths");
+        n.window_seconds = integer(o, "window_seconds");
+        auto const side = core::move_direction_from_string(text(o, "direction"));
+        if (!side) throw field_error{"field 'direction' must be \"up\" or \"down\""};
+        n.move_side = *side;
+        n.reference_price = price(o, "reference_price");
+        n.reference_time = integer(o, "reference_time");
+    }
     n.trigger_price = price(o, "price");
     n.exchange_time = integer(o, "exchange_time");
     n.detected_at = integer(o, "detected_at");
@@ -134,14 +150,24 @@ account_email read_account(json::object const& o) {
 } // namespace
 
 alert_notice notice_of_fire(core::alert const& a, std::string_view symbol,
-                            core::millis exchange_time, bool backfilled) {
+                            core::millis exchange_time, bool backfilled,
+                            std::optional<move_reference> reference) {
     assert(a.trigger_price && a.triggered_at);
+    assert(a.kind == core::alert_kind::price || reference);
     alert_notice n;
     n.alert = a.id;
     n.symbol = std::string(symbol);
     n.name = a.name;
+    n.kind = a.kind;
     n.target = a.target;
     n.side = a.side;
+    n.move_percent = a.move_percent;
+    n.window_seconds = a.window_seconds;
+    n.move_side = a.move_side;
+    if (reference) {
+        n.reference_price = reference->price;
+        n.reference_time = reference->time;
+    }
     n.trigger_price = a.trigger_price.value_or(core::price{});
     n.exchange_time = exchange_time;
     n.detected_at = a.triggered_at.value_or(0);
@@ -155,13 +181,45 @@ std::string encode(alert_notice const& n) {
     o["alert_id"] = n.alert;
     o["symbol"] = n.symbol;
     o["name"] = n.name;
-    o["target_price"] = n.target.to_string();
-    o["direction"] = core::to_string(n.side);
+    if (n.kind == core::alert_kind::move) {
+        o["alert_kind"] = "move";
+        o["percent_hundredths"] = n.move_percent;
+        o["window_seconds"] = n.window_seconds;
+        o["direction"] = core::to_string(n.move_side);
+        o["reference_price"] = n.reference_price.value_or(core::price{}).to_string();
+        o["reference_time"] = n.reference_time;
+    } else {
+        o["target_price"] = n.target.to_string();
+        o["direction"] = core::to_string(n.side);
+    }
     o["price"] = n.trigger_price.to_string();
     o["exchange_time"] = n.exchange_time;
     o["detected_at"] = n.detected_at;
     o["backfilled"] = n.backfilled;
     return json::serialize(o);
+}
+
+std::string window_text(std::int64_t seconds) {
+    if (seconds % 3600 == 0) return std::to_string(seconds / 3600) + " h";
+    if (seconds % 60 == 0) return std::to_string(seconds / 60) + " min";
+    return std::to_string(seconds) + " s";
+}
+
+std::string move_headline(alert_notice const& n) {
+    assert(n.kind == core::alert_kind::move && n.reference_price);
+    // The move in tenths of a percent, rounded half up: |p - ref| * 1000 /
+    // ref on the prices' integer units. The product of two prices' units
+    // can pass 2^63, so it is taken in 128 bits.
+    __extension__ typedef __int128 wide;
+    core::price const ref = n.reference_price.value_or(core::price::from_units(1));
+    wide const base = ref.units() > 0 ? ref.units() : 1;
+    wide diff = static_cast<wide>(n.trigger_price.units()) - ref.units();
+    if (diff < 0) diff = -diff;
+    auto const tenths = static_cast<std::int64_t>((diff * 2000 / base + 1) / 2);
+    return n.symbol + " " + std::string(core::to_string(n.move_side)) + " " +
+           std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " % in " +
+           window_text(n.window_seconds) + " (" + ref.to_string() + " \u2192 " +
+           n.trigger_price.to_string() + ")";
 }
 
 std::string encode(account_email const& e) {

@@ -42,8 +42,16 @@ struct alert_notice {
     core::alert_id alert = 0;
     std::string symbol; // canonical name, e.g. "BTCUSDT"
     std::string name;   // the alert's free-text name, may be empty
-    core::price target;
-    core::direction side = core::direction::above;
+    core::alert_kind kind = core::alert_kind::price;
+    core::price target;                                        // kind price
+    core::direction side = core::direction::above;             // kind price
+    std::int64_t move_percent = 0;                             // kind move: hundredths of a percent
+    std::int64_t window_seconds = 0;                           // kind move
+    core::move_direction move_side = core::move_direction::up; // kind move
+    // Kind move: the window's low (up) or high (down) the move was measured
+    // from, and that trade's exchange time.
+    std::optional<core::price> reference_price;
+    core::millis reference_time = 0;
     core::price trigger_price;      // the price that fired it
     core::millis exchange_time = 0; // the trade's exchange time
     core::millis detected_at = 0;   // when the daemon detected the fire
@@ -63,11 +71,31 @@ struct account_email {
 
 using notice = std::variant<alert_notice, account_email>;
 
-// The notice of a fire that core::fire() has just applied to `a`: target,
-// direction and name from the alert, trigger_price and detected_at from its
-// last fire (a.trigger_price, a.triggered_at). Precondition: `a` has fired.
+// What a move alert's fire was measured from (core::fired_alert's
+// reference_price and reference_time).
+struct move_reference {
+    core::price price;
+    core::millis time = 0;
+};
+
+// The notice of a fire that core::fire() has just applied to `a`: kind,
+// target or move terms, direction and name from the alert, trigger_price and
+// detected_at from its last fire (a.trigger_price, a.triggered_at), and for
+// a move alert the `reference` it was measured from. Precondition: `a` has
+// fired.
 alert_notice notice_of_fire(core::alert const& a, std::string_view symbol,
-                            core::millis exchange_time, bool backfilled);
+                            core::millis exchange_time, bool backfilled,
+                            std::optional<move_reference> reference = std::nullopt);
+
+// The one line that names a move alert's fire, for every channel's text:
+// "SOLUSDT up 8.2 % in 15 min (142.1 → 153.75)": the coin, the direction,
+// the move from the reference to the trigger price in percent (one decimal,
+// rounded half up, exact), the window ("90 s", "15 min", "1 h") and the two
+// prices. Precondition: n.kind is move and n.reference_price is set.
+std::string move_headline(alert_notice const& n);
+
+// A window length as the notices write it: "1 h", "15 min", "90 s".
+std::string window_text(std::int64_t seconds);
 
 // The payload text (a JSON object) stored in the outbox for a notice.
 std::string encode(alert_notice const& n);

@@ -82,8 +82,15 @@ std::string webhook_body(alert_notice const& n, std::string_view delivery_id) {
     alert["id"] = n.alert;
     alert["symbol"] = n.symbol;
     alert["name"] = n.name;
-    alert["target_price"] = n.target.to_string();
-    alert["direction"] = core::to_string(n.side);
+    alert["kind"] = core::to_string(n.kind);
+    if (n.kind == core::alert_kind::move) {
+        alert["percent"] = core::format_move_percent(n.move_percent);
+        alert["window_seconds"] = n.window_seconds;
+        alert["direction"] = core::to_string(n.move_side);
+    } else {
+        alert["target_price"] = n.target.to_string();
+        alert["direction"] = core::to_string(n.side);
+    }
     json::object o;
     o["type"] = "alert.triggered";
     o["delivery_id"] = delivery_id;
@@ -92,6 +99,11 @@ std::string webhook_body(alert_notice const& n, std::string_view delivery_id) {
     o["exchange_time"] = core::format_rfc3339(n.exchange_time);
     o["detected_at"] = core::format_rfc3339(n.detected_at);
     o["backfilled"] = n.backfilled;
+    if (n.kind == core::alert_kind::move) {
+        o["reference_price"] = n.reference_price.value_or(core::price{}).to_string();
+        o["reference_time"] = core::format_rfc3339(n.reference_time);
+        o["text"] = move_headline(n);
+    }
     return json::serialize(o);
 }
 

@@ -27,8 +27,11 @@ std::string webhook_signature(std::string_view secret, std::int64_t timestamp,
 
 // The JSON event of an alert notice:
 // {"type": "alert.triggered", "delivery_id", "alert": {"id", "symbol", "name",
-// "target_price", "direction"}, "price", "exchange_time", "detected_at",
-// "backfilled"}, times in RFC 3339 UTC, prices as decimal strings.
+// "kind", "target_price", "direction"}, "price", "exchange_time",
+// "detected_at", "backfilled"}, times in RFC 3339 UTC, prices as decimal
+// strings. A move alert's `alert` has "percent", "window_seconds" and
+// "direction" (up, down) instead of the target, and the event adds
+// "reference_price", "reference_time" and "text" (move_headline()).
 std::string webhook_body(alert_notice const& n, std::string_view delivery_id);
 
 std::unique_ptr<channel> make_webhook_channel(channel_context const& context);

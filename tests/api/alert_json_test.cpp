@@ -53,7 +53,21 @@ std::vector<storage::alert_store::stored_alert> samples() {
     webhook_only.id = 2;
     webhook_only.channels = core::channel::webhook;
     webhook_only.status = core::alert_status::deleted;
-    return {{plain, "BTCUSDT", 0}, {full, "ETHUSDT", 0}, {webhook_only, "SOLUSDT", 0}};
+
+    core::alert move = plain;
+    move.id = 3;
+    move.kind = core::alert_kind::move;
+    move.target = core::price{};
+    move.move_percent = 825;
+    move.window_seconds = 900;
+    move.move_side = core::move_direction::down;
+    move.trigger_price = price_of("142.1");
+    move.triggered_at = 1'723'161'660'500;
+    move.trigger_count = 1;
+    return {{plain, "BTCUSDT", 0},
+            {full, "ETHUSDT", 0},
+            {webhook_only, "SOLUSDT", 0},
+            {move, "SOLUSDT", 0}};
 }
 
 void write_file(std::filesystem::path const& path, std::string const& text) {
@@ -75,11 +89,13 @@ BOOST_AUTO_TEST_CASE(members_in_order_with_exact_values) {
     for (auto const& m : v)
         keys.emplace_back(m.key());
     std::vector<std::string> const expected = {
-        "id",         "symbol",           "target_price", "direction",     "name",
-        "repeat",     "cooldown_seconds", "expires_at",   "channels",      "status",
-        "created_at", "updated_at",       "triggered_at", "trigger_price", "trigger_count"};
+        "id",         "symbol",       "kind",          "target_price",
+        "direction",  "name",         "repeat",        "cooldown_seconds",
+        "expires_at", "channels",     "status",        "created_at",
+        "updated_at", "triggered_at", "trigger_price", "trigger_count"};
     BOOST_TEST(keys == expected, boost::test_tools::per_element());
     BOOST_TEST(v.at("id").as_int64() == 9'007'199'254'740'993);
+    BOOST_TEST(v.at("kind").as_string() == "price");
     BOOST_TEST(v.at("name").as_string() == full.alert.name);
     BOOST_TEST(v.at("target_price").as_string() == "65000.5");
     BOOST_TEST(v.at("trigger_price").as_string() == "0.00000001");
@@ -89,6 +105,56 @@ BOOST_AUTO_TEST_CASE(members_in_order_with_exact_values) {
     auto const plain = json::parse(daemon::api::alert_text(all[0].alert, all[0].symbol));
     for (auto const* null_member : {"name", "expires_at", "triggered_at", "trigger_price"})
         BOOST_TEST(plain.at(null_member).is_null(), null_member);
+}
+
+BOOST_AUTO_TEST_CASE(a_move_alert_shows_its_own_members) {
+    auto const all = samples();
+    auto const& move = all[3];
+    auto const v = json::parse(daemon::api::alert_text(move.alert, move.symbol)).as_object();
+    std::vector<std::string> keys;
+    for (auto const& m : v)
+        keys.emplace_back(m.key());
+    std::vector<std::string> const expected = {"id",
+                                               "symbol",
+                                               "kind",
+                                               "percent",
+                                               "window_seconds",
+                                               "direction",
+                                               "name",
+                                               "repeat",
+                                               "cooldown_seconds",
+                                               "expires_at",
+                                               "channels",
+                                               "status",
+                                               "created_at",
+                                               "updated_at",
+                                               "triggered_at",
+                                               "trigger_price",
+                                               "trigger_count"};
+    BOOST_TEST(keys == expected, boost::test_tools::per_element());
+    BOOST_TEST(v.at("kind").as_string() == "move");
+    BOOST_TEST(v.at("percent").as_string() == "8.25");
+    BOOST_TEST(v.at("window_seconds").as_int64() == 900);
+    BOOST_TEST(v.at("direction").as_string() == "down");
+    BOOST_TEST(v.at("trigger_price").as_string() == "142.1");
+}
+
+BOOST_AUTO_TEST_CASE(a_move_fire_event_names_its_reference) {
+    storage::alert_store::event_record e;
+    e.id = 5;
+    e.alert = 3;
+    e.type = storage::alert_store::event_type::triggered;
+    e.time = 1'723'161'660'500;
+    e.price = price_of("153.75");
+    e.exchange_time = 1'723'161'660'400;
+    e.detected_at = 1'723'161'660'500;
+    e.backfilled = true;
+    e.reference_price = price_of("142.1");
+    e.reference_time = 1'723'161'000'000;
+    auto const o = daemon::api::event_json(e);
+    BOOST_TEST(o.at("reference_price").as_string() == "142.1");
+    BOOST_TEST(o.at("reference_time").as_string() == "2024-08-08T23:50:00Z");
+    BOOST_TEST(o.at("backfilled").as_bool());
 }
 
 BOOST_AUTO_TEST_CASE(a_page_holds_each_alert_as_its_own_text) {
@@ -123,7 +189,7 @@ BOOST_AUTO_TEST_CASE(validates_against_the_openapi_alert_schema) {
         list.push_back(answer("POST", "/api/alerts", 201, text));
         list.push_back(answer("PATCH", "/api/alerts/{id}", 200, text));
     }
-    storage::page<storage::alert_store::stored_alert> page{all, 3};
+    storage::page<storage::alert_store::stored_alert> page{all, 4};
     list.push_back(answer("GET", "/api/alerts", 200, daemon::api::alert_page_text(page, {10, 0})));
     // The check is not vacuous: an alert missing a required member fails.
     auto broken = json::parse(daemon::api::alert_text(all[0].alert, all[0].symbol)).as_object();
@@ -141,11 +207,18 @@ BOOST_AUTO_TEST_CASE(validates_against_the_openapi_alert_schema) {
     auto const [refused, why] = run(command);
     BOOST_TEST(refused == 1, why);
     BOOST_TEST(why.find("'status' is a required property") != std::string::npos, why);
+    // Nor may a move alert show a target price.
+    auto mixed = json::parse(daemon::api::alert_text(all[3].alert, all[3].symbol)).as_object();
+    mixed["target_price"] = "1";
+    write_file(exchanges, json::serialize(json::array{
+                              answer("GET", "/api/alerts/{id}", 200, json::serialize(mixed))}));
+    auto const [mixed_refused, mixed_why] = run(command);
+    BOOST_TEST(mixed_refused == 1, mixed_why);
 
     write_file(exchanges, json::serialize(list));
     auto const [status, output] = run(command);
     BOOST_TEST(status == 0, output);
-    BOOST_TEST(output.find("10 answers checked, 0 failures") != std::string::npos, output);
+    BOOST_TEST(output.find("13 answers checked, 0 failures") != std::string::npos, output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

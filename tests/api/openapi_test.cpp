@@ -407,6 +407,24 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
                          alice);
     BOOST_REQUIRE_MESSAGE(compat.result_int() == 201, compat.body());
     auto const compat_id = std::to_string(json_of(compat).at("id").as_int64());
+    auto move = r.send(verb::post, "/api/alerts",
+                       {{"symbol", "BTCUSDT"},
+                        {"kind", "move"},
+                        {"percent", "2.5"},
+                        {"window_seconds", 900},
+                        {"direction", "down"}},
+                       alice);
+    BOOST_REQUIRE_MESSAGE(move.result_int() == 201, move.body());
+    BOOST_TEST(r.send(verb::post, "/api/alerts",
+                      {{"symbol", "BTCUSDT"},
+                       {"kind", "move"},
+                       {"percent", "1000.01"},
+                       {"window_seconds", 60},
+                       {"direction", "up"}},
+                      alice)
+                   .result_int() == 422);
+    BOOST_TEST(r.call(verb::get, "/api/alerts", "/api/alerts?kind=move", {}, alice).result_int() ==
+               200);
     BOOST_TEST(
         r.send(verb::post, "/api/alerts", {{"symbol", "BTCUSDT"}, {"target_price", "-1"}}, alice)
             .result_int() == 422);

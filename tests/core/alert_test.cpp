@@ -109,6 +109,64 @@ BOOST_FIXTURE_TEST_CASE(validates_user_fields, fresh_alert) {
     BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::channels));
 }
 
+BOOST_FIXTURE_TEST_CASE(validates_move_fields, fresh_alert) {
+    auto move = a;
+    move.kind = core::alert_kind::move;
+    move.target = price{};
+    move.move_percent = 500;
+    move.window_seconds = 60;
+    BOOST_TEST((core::validate(move, 1'000) == core::alert_field_error::none));
+    auto bad = move;
+    bad.target = price::from_units(1);
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::target_price));
+    for (std::int64_t p : {0, -1, 100001}) {
+        bad = move;
+        bad.move_percent = p;
+        BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::percent));
+    }
+    bad.move_percent = 1;
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::none));
+    bad.move_percent = 100000;
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::none));
+    for (std::int64_t w : {0, 59, 86401}) {
+        bad = move;
+        bad.window_seconds = w;
+        BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::window_seconds));
+    }
+    bad.window_seconds = 86400;
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::none));
+    // A price alert takes neither move field.
+    bad = a;
+    bad.move_percent = 500;
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::percent));
+    bad = a;
+    bad.window_seconds = 60;
+    BOOST_TEST((core::validate(bad, 1'000) == core::alert_field_error::window_seconds));
+}
+
+BOOST_AUTO_TEST_CASE(parses_move_percent_exactly) {
+    BOOST_TEST(core::parse_move_percent("5").value() == 500);
+    BOOST_TEST(core::parse_move_percent("5.2").value() == 520);
+    BOOST_TEST(core::parse_move_percent("5.25").value() == 525);
+    BOOST_TEST(core::parse_move_percent("0.01").value() == 1);
+    BOOST_TEST(core::parse_move_percent("1000").value() == 100000);
+    BOOST_TEST(core::parse_move_percent("1000.01").value() == 100001); // validate() refuses it
+    BOOST_TEST(core::parse_move_percent("0").value() == 0);            // validate() refuses it
+    for (char const* text : {"", "5.255", "5.", ".5", "+5", "-5", "5e1", "1E2", " 5", "5 ", "5,5",
+                             "1.2.3", "0x10", "99999999", "five"})
+        BOOST_TEST(!core::parse_move_percent(text), text);
+}
+
+BOOST_AUTO_TEST_CASE(formats_move_percent_trimmed) {
+    BOOST_TEST(core::format_move_percent(525) == "5.25");
+    BOOST_TEST(core::format_move_percent(520) == "5.2");
+    BOOST_TEST(core::format_move_percent(500) == "5");
+    BOOST_TEST(core::format_move_percent(1) == "0.01");
+    BOOST_TEST(core::format_move_percent(100000) == "1000");
+    for (std::int64_t v : {1, 9, 10, 99, 101, 525, 99999, 100000})
+        BOOST_TEST(core::parse_move_percent(core::format_move_percent(v)).value() == v);
+}
+
 BOOST_FIXTURE_TEST_CASE(creates_active_with_defaults, fresh_alert) {
     BOOST_TEST((a.status == alert_status::active));
     BOOST_TEST(a.created_at == 1'000);
