@@ -94,29 +94,39 @@ std::string listed_symbol(int i) {
 }
 
 // A year of minutes per history coin, random walks, written minute by
-// minute (so both the key and the by-minute index grow at their ends) in one
-// transaction through one prepared statement, without a journal: a crash
-// here only costs a new generation. Then the rollup, as the daemon does it.
+// minute (so both the key and the by-minute index grow at their ends) in a
+// transaction a day through one prepared statement, without a journal: a
+// crash here only costs a new generation. Then the rollup, as the daemon does it.
 void generate(std::filesystem::path const& path) {
     std::filesystem::remove(path);
     {
         SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db.exec("PRAGMA journal_mode = OFF");
         db.exec("PRAGMA synchronous = OFF");
-        db.exec("PRAGMA cache_size = -1000000");
+        db.exec("PRAGMA cache_size = -262144");
         storage::migrate(db);
         std::mt19937_64 rng(21);
         std::normal_distribution<double> step(0, 0.0008);
         std::vector<std::int64_t> prices;
         std::vector<std::string> symbols;
         for (int c = 0; c < history_coins; ++c) {
-            prices.push_back(100'000'000'000 + c * 1'000'000'000);
+            prices.push_back(100'000'000'000 + std::int64_t{c} * 1'000'000'000);
             symbols.push_back(history_symbol(c));
         }
         db.exec("BEGIN");
         SQLite::Statement insert(db, "INSERT INTO price_samples (symbol, minute, open, high, low, "
                                      "close) VALUES (?, ?, ?, ?, ?, ?)");
         for (core::millis m = history_start; m < history_end; m += minute) {
+            // A commit a day of minutes bounds the page cache: without a
+            // journal, SQLite keeps every dirty page of a transaction.
+            if (m != history_start && m % day == 0) {
+                db.exec("COMMIT");
+                db.exec("BEGIN");
+                if ((m - history_start) % (30 * day) == 0)
+                    std::printf("generating: %lld days\n",
+                                static_cast<long long>((m - history_start) / day));
+                std::fflush(stdout);
+            }
             for (int c = 0; c < history_coins; ++c) {
                 auto& price = prices[static_cast<std::size_t>(c)];
                 std::int64_t const open = price;
