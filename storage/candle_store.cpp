@@ -268,6 +268,14 @@ private:
     // The candles in [lo_, head_), which lie before the head: whole days
     // from their counts, less the candles of the edge days outside it.
     std::int64_t table_count() {
+        // Minutes from the start of time: the coin's count, less the few
+        // minutes on and after the head's day (the summed days stop there).
+        if (q_.every == interval::m1 && lo_ == 0) {
+            cached_statement count(db_, "SELECT n FROM price_counts WHERE symbol = ?");
+            count->bind(1, q_.symbol);
+            std::int64_t const n = count->executeStep() ? count->getColumn(0).getInt64() : 0;
+            return n - table_candles(head_, end_of_time);
+        }
         cached_statement st(
             db_, day_sql("coalesce(sum(" + std::string(info(q_.every).day_count) + "), 0)", ""));
         st->bind(1, q_.symbol);
