@@ -189,9 +189,12 @@ auto const rules = std::to_array<rule>({
      "account emails (verification, password reset) sent to one address per 24 hours",
      [](config& c, value const& v) { c.notify.account_emails_per_day = as<std::uint32_t>(v); }},
     // prices
-    {"prices.retention_days", kind::integer, "365", 1, 36500, "",
-     "days of per-minute price samples kept",
+    {"prices.retention_days", kind::integer, "90", 1, 36500, "",
+     "days of per-minute price samples kept; older history stays as hourly candles",
      [](config& c, value const& v) { c.prices.retention_days = as<std::uint32_t>(v); }},
+    {"prices.hourly_retention_days", kind::integer, "3650", 1, 36500, "",
+     "days of hourly price candles kept (intervals of an hour and above)",
+     [](config& c, value const& v) { c.prices.hourly_retention_days = as<std::uint32_t>(v); }},
     // alerts
     {"alerts.max_active_per_user", kind::integer, "1000", 1, 1000000, "",
      "active alerts one user may have",

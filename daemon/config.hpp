@@ -109,7 +109,8 @@ struct config {
     } notify;
 
     struct prices_section {
-        std::uint32_t retention_days = 0;
+        std::uint32_t retention_days = 0;        // one-minute samples
+        std::uint32_t hourly_retention_days = 0; // hourly candles
     } prices;
 
     struct alerts_section {

@@ -21,6 +21,7 @@
 #include "daemon/trade_recorder.hpp"
 #include "daemon/web_app.hpp"
 #include "http/listener.hpp"
+#include "storage/candle_store.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
 #include "storage/outbox_store.hpp"
@@ -55,9 +56,12 @@ constexpr auto alerts_period = 1s;
 // Retention deletes old samples in batches this small, so a large backlog
 // never holds the writer for long; a full batch schedules the next one soon.
 constexpr int retention_batch = 2000;
+// The rollup of minutes into hourly candles goes a few coins of one hour per
+// writer job (60 minute rows each), for the same reason.
+constexpr int rollup_coins = 50;
 constexpr auto retention_first = 1min;
 constexpr auto retention_period = 10min;
-constexpr auto retention_backlog_pause = 1s;
+constexpr auto retention_backlog_pause = 100ms;
 
 std::string endpoint_text(asio::ip::tcp::endpoint const& ep) {
     auto address = ep.address().to_string();
@@ -337,7 +341,11 @@ http::router service::impl::routes() {
     api::add_account_routes(r, accounts);
     api::add_user_routes(r, accounts);
     api::add_alert_routes(r, accounts, *engine, alert_api_settings_from(cfg));
-    api::add_market_routes(r, accounts, *engine, {[this] { follow_coin_list(); }});
+    api::add_market_routes(r, accounts, *engine,
+                           {[this] { follow_coin_list(); },
+                            [this](core::symbol_id id) {
+                                return recorder ? recorder->open_minute(id) : std::nullopt;
+                            }});
     api::add_telegram_routes(r, accounts, *telegram);
     api::add_openapi_route(r); // last: it checks the document against every route above
     serve_web_app(r, cfg.http.web_root);
@@ -370,24 +378,34 @@ void service::impl::start_housekeeping() {
     housekeeping->start();
 }
 
-// Deletes price samples older than prices.retention_days and sent or failed
-// outbox rows older than notify.retention_days, a small batch of each per
-// writer job, off the tick path; a full batch brings the next one forward.
+// Rolls closed hours of price samples up into hourly candles, then deletes
+// samples older than prices.retention_days (only rolled-up ones), hourly
+// candles older than prices.hourly_retention_days and sent or failed outbox
+// rows older than notify.retention_days: a small batch of each per writer
+// job, off the tick path; a full batch or a rollup backlog brings the next
+// one forward.
 void service::impl::retain_history() {
     if (stopping || retention_running) return;
     auto const now = wall_clock_now();
     auto const cutoff = now - static_cast<core::millis>(cfg.prices.retention_days) * 86'400'000;
+    auto const hourly_cutoff =
+        now - static_cast<core::millis>(cfg.prices.hourly_retention_days) * 86'400'000;
     auto const outbox_cutoff =
         now - static_cast<core::millis>(cfg.notify.retention_days) * 86'400'000;
     struct purged {
+        bool rollup_behind = false;
         int samples = 0;
+        int hours = 0;
         std::size_t messages = 0;
     };
     auto deleted = std::make_shared<purged>();
     // The writer posts the completion to ioc: impl's lifetime covers it.
     auto const submitted = writer->submit(
-        [cutoff, outbox_cutoff, deleted](SQLite::Database& db) {
+        [now, cutoff, hourly_cutoff, outbox_cutoff, deleted](SQLite::Database& db) {
+            deleted->rollup_behind = storage::candle_store::roll_up(db, now, rollup_coins);
             deleted->samples = storage::sample_store::delete_before(db, cutoff, retention_batch);
+            deleted->hours =
+                storage::candle_store::delete_hours_before(db, hourly_cutoff, retention_batch);
             deleted->messages =
                 storage::outbox_store::purge_finished(db, outbox_cutoff, retention_batch);
         },
@@ -398,7 +416,10 @@ void service::impl::retain_history() {
                 log::debug("retention deleted ", deleted->samples, " price samples");
             if (deleted->messages > 0)
                 log::debug("retention deleted ", deleted->messages, " sent notifications");
-            bool const backlog = deleted->samples == retention_batch ||
+            if (deleted->hours > 0)
+                log::debug("retention deleted ", deleted->hours, " hourly price candles");
+            bool const backlog = deleted->rollup_behind || deleted->samples == retention_batch ||
+                                 deleted->hours == retention_batch ||
                                  deleted->messages == static_cast<std::size_t>(retention_batch);
             if (backlog && !stopping) housekeeping->run_in(retention_job, retention_backlog_pause);
         });

@@ -75,6 +75,11 @@ void trade_recorder::on_range(core::symbol_id symbol, core::price low, core::pri
     engine_.on_range(symbol, low, high, to);
 }
 
+std::optional<storage::sample_store::sample>
+trade_recorder::open_minute(core::symbol_id symbol) const {
+    return symbol < coins_.size() ? coins_[symbol].bar : std::nullopt;
+}
+
 void trade_recorder::start(position_fn positions) {
     positions_ = std::move(positions);
     stopped_ = false;

@@ -55,6 +55,10 @@ public:
     void on_range(core::symbol_id symbol, core::price low, core::price high, core::millis from,
                   core::millis to) override;
 
+    // The minute of `symbol` still open (its trades so far), as it will be
+    // written at the next flush; nothing before its first trade.
+    std::optional<storage::sample_store::sample> open_minute(core::symbol_id symbol) const;
+
     // Starts the periodic flush, taking positions from `positions`; stop()
     // flushes one last time.
     void start(position_fn positions);

@@ -234,6 +234,157 @@ ALTER TABLE alert_events ADD COLUMN reference_time INTEGER
     CHECK ((reference_time IS NULL) = (reference_price IS NULL));
 )sql";
 
+// Migration prices: what keeps the price history fast and small at scale.
+// - price_counts: minutes stored per coin, and price_days: per coin and UTC
+//   day, the minutes and the 5- and 15-minute buckets that hold at least one
+//   minute. Triggers keep both exact in the statement that inserts or
+//   deletes a minute (an upsert that updates a minute changes no count), so
+//   a page's `total` and the position of an `offset` are sums over days
+//   rather than walks over minutes.
+// - price_hours: one-hour candles, written by the rollup for every hour
+//   before price_rollup.rolled_until (and for the coins up to `cursor` of the
+//   hour at rolled_until, while a rollup of that hour is in progress), kept
+//   for prices.hourly_retention_days. `first_minute`/`last_minute` say which
+//   minutes the candle has seen, so that a minute merged into it again (a
+//   late write after the rollup, or a rollup repeated after a crash) changes
+//   nothing that it should not: the merge is idempotent. price_hour_days
+//   counts hours and 4-hour buckets per day, like price_days.
+// - A minute written below the watermark (a feed gap replayed hours later)
+//   is merged into its hour by a trigger, so the hourly table never misses a
+//   minute that the minute table holds.
+constexpr std::string_view migration_prices = R"sql(
+CREATE TABLE price_counts (
+    symbol  TEXT    PRIMARY KEY,
+    n       INTEGER NOT NULL CHECK (n >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE price_days (
+    symbol  TEXT    NOT NULL,
+    day     INTEGER NOT NULL CHECK (day % 86400000 = 0),
+    n1      INTEGER NOT NULL CHECK (n1 >= 0),
+    n5      INTEGER NOT NULL CHECK (n5 >= 0),
+    n15     INTEGER NOT NULL CHECK (n15 >= 0),
+    PRIMARY KEY (symbol, day)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE price_hours (
+    symbol        TEXT    NOT NULL,
+    hour          INTEGER NOT NULL CHECK (hour % 3600000 = 0),
+    open          INTEGER NOT NULL CHECK (open > 0),
+    high          INTEGER NOT NULL,
+    low           INTEGER NOT NULL,
+    close         INTEGER NOT NULL,
+    first_minute  INTEGER NOT NULL,
+    last_minute   INTEGER NOT NULL,
+    CHECK (low > 0 AND low <= open AND low <= close AND high >= open AND high >= close),
+    CHECK (first_minute <= last_minute),
+    PRIMARY KEY (symbol, hour)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX price_hours_by_hour ON price_hours (hour);
+
+CREATE TABLE price_hour_days (
+    symbol  TEXT    NOT NULL,
+    day     INTEGER NOT NULL CHECK (day % 86400000 = 0),
+    n60     INTEGER NOT NULL CHECK (n60 >= 0),
+    n240    INTEGER NOT NULL CHECK (n240 >= 0),
+    PRIMARY KEY (symbol, day)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE price_rollup (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    rolled_until  INTEGER NOT NULL CHECK (rolled_until % 3600000 = 0),
+    cursor        TEXT    NOT NULL   -- coins <= cursor of that hour are rolled up
+) STRICT;
+INSERT INTO price_rollup (id, rolled_until, cursor) VALUES (1, 0, '');
+
+INSERT INTO price_counts (symbol, n) SELECT symbol, count(*) FROM price_samples GROUP BY symbol;
+INSERT INTO price_days (symbol, day, n1, n5, n15)
+    SELECT symbol, minute - minute % 86400000, count(*), count(DISTINCT minute / 300000),
+           count(DISTINCT minute / 900000)
+    FROM price_samples GROUP BY symbol, minute / 86400000;
+
+CREATE TRIGGER price_samples_counted AFTER INSERT ON price_samples BEGIN
+    INSERT INTO price_counts (symbol, n) VALUES (NEW.symbol, 1)
+        ON CONFLICT (symbol) DO UPDATE SET n = n + 1;
+    INSERT INTO price_days (symbol, day, n1, n5, n15)
+        VALUES (NEW.symbol, NEW.minute - NEW.minute % 86400000, 1,
+            NOT EXISTS (SELECT 1 FROM price_samples WHERE symbol = NEW.symbol
+                AND minute >= NEW.minute - NEW.minute % 300000
+                AND minute < NEW.minute - NEW.minute % 300000 + 300000 AND minute <> NEW.minute),
+            NOT EXISTS (SELECT 1 FROM price_samples WHERE symbol = NEW.symbol
+                AND minute >= NEW.minute - NEW.minute % 900000
+                AND minute < NEW.minute - NEW.minute % 900000 + 900000 AND minute <> NEW.minute))
+        ON CONFLICT (symbol, day) DO UPDATE SET n1 = n1 + 1, n5 = n5 + excluded.n5,
+            n15 = n15 + excluded.n15;
+END;
+
+CREATE TRIGGER price_samples_uncounted AFTER DELETE ON price_samples BEGIN
+    UPDATE price_counts SET n = n - 1 WHERE symbol = OLD.symbol;
+    UPDATE price_days SET n1 = n1 - 1,
+        n5 = n5 - NOT EXISTS (SELECT 1 FROM price_samples WHERE symbol = OLD.symbol
+            AND minute >= OLD.minute - OLD.minute % 300000
+            AND minute < OLD.minute - OLD.minute % 300000 + 300000),
+        n15 = n15 - NOT EXISTS (SELECT 1 FROM price_samples WHERE symbol = OLD.symbol
+            AND minute >= OLD.minute - OLD.minute % 900000
+            AND minute < OLD.minute - OLD.minute % 900000 + 900000)
+        WHERE symbol = OLD.symbol AND day = OLD.minute - OLD.minute % 86400000;
+    DELETE FROM price_days
+        WHERE symbol = OLD.symbol AND day = OLD.minute - OLD.minute % 86400000 AND n1 = 0;
+END;
+
+CREATE TRIGGER price_hours_counted AFTER INSERT ON price_hours BEGIN
+    INSERT INTO price_hour_days (symbol, day, n60, n240)
+        VALUES (NEW.symbol, NEW.hour - NEW.hour % 86400000, 1,
+            NOT EXISTS (SELECT 1 FROM price_hours WHERE symbol = NEW.symbol
+                AND hour >= NEW.hour - NEW.hour % 14400000
+                AND hour < NEW.hour - NEW.hour % 14400000 + 14400000 AND hour <> NEW.hour))
+        ON CONFLICT (symbol, day) DO UPDATE SET n60 = n60 + 1, n240 = n240 + excluded.n240;
+END;
+
+CREATE TRIGGER price_hours_uncounted AFTER DELETE ON price_hours BEGIN
+    UPDATE price_hour_days SET n60 = n60 - 1,
+        n240 = n240 - NOT EXISTS (SELECT 1 FROM price_hours WHERE symbol = OLD.symbol
+            AND hour >= OLD.hour - OLD.hour % 14400000
+            AND hour < OLD.hour - OLD.hour % 14400000 + 14400000)
+        WHERE symbol = OLD.symbol AND day = OLD.hour - OLD.hour % 86400000;
+    DELETE FROM price_hour_days
+        WHERE symbol = OLD.symbol AND day = OLD.hour - OLD.hour % 86400000 AND n60 = 0;
+END;
+
+-- The merge of one minute into its hour, shared by the two triggers below
+-- (SQLite has no procedures): open from the earliest minute seen, close
+-- from the latest, the widest range.
+CREATE TRIGGER price_samples_late_insert AFTER INSERT ON price_samples
+WHEN NEW.minute < (SELECT rolled_until FROM price_rollup)
+  OR (NEW.minute < (SELECT rolled_until FROM price_rollup) + 3600000
+      AND NEW.symbol <= (SELECT cursor FROM price_rollup)) BEGIN
+    INSERT INTO price_hours (symbol, hour, open, high, low, close, first_minute, last_minute)
+        VALUES (NEW.symbol, NEW.minute - NEW.minute % 3600000, NEW.open, NEW.high, NEW.low,
+                NEW.close, NEW.minute, NEW.minute)
+        ON CONFLICT (symbol, hour) DO UPDATE SET
+            open = CASE WHEN excluded.first_minute <= first_minute THEN excluded.open ELSE open END,
+            close = CASE WHEN excluded.last_minute >= last_minute THEN excluded.close ELSE close END,
+            high = max(high, excluded.high), low = min(low, excluded.low),
+            first_minute = min(first_minute, excluded.first_minute),
+            last_minute = max(last_minute, excluded.last_minute);
+END;
+
+CREATE TRIGGER price_samples_late_update AFTER UPDATE ON price_samples
+WHEN NEW.minute < (SELECT rolled_until FROM price_rollup)
+  OR (NEW.minute < (SELECT rolled_until FROM price_rollup) + 3600000
+      AND NEW.symbol <= (SELECT cursor FROM price_rollup)) BEGIN
+    INSERT INTO price_hours (symbol, hour, open, high, low, close, first_minute, last_minute)
+        VALUES (NEW.symbol, NEW.minute - NEW.minute % 3600000, NEW.open, NEW.high, NEW.low,
+                NEW.close, NEW.minute, NEW.minute)
+        ON CONFLICT (symbol, hour) DO UPDATE SET
+            open = CASE WHEN excluded.first_minute <= first_minute THEN excluded.open ELSE open END,
+            close = CASE WHEN excluded.last_minute >= last_minute THEN excluded.close ELSE close END,
+            high = max(high, excluded.high), low = min(low, excluded.low),
+            first_minute = min(first_minute, excluded.first_minute),
+            last_minute = max(last_minute, excluded.last_minute);
+END;
+)sql";
+
 // Migration channels: the chat and push channels of SPEC §10. The users'
 // settings are new columns. The channel CHECKs of alerts, alert_events and
 // outbox only widen, to every channel core::channel names (telegram
@@ -283,9 +434,9 @@ CREATE TABLE telegram_offset (
 );
 )sql";
 
-constexpr std::array all_migrations{migration_1,       migration_2,    migration_3,
-                                    migration_4,       migration_move, migration_channels,
-                                    migration_telegram};
+constexpr std::array all_migrations{migration_1,        migration_2,       migration_3,
+                                    migration_4,        migration_move,    migration_prices,
+                                    migration_channels, migration_telegram};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -84,9 +84,10 @@ std::optional<core::price> close_at_or_before(SQLite::Database& db, std::string_
 }
 
 int delete_before(SQLite::Database& db, core::millis cutoff, int batch) {
-    cached_statement st_sql(db,
-                            "DELETE FROM price_samples WHERE (symbol, minute) IN (SELECT symbol, "
-                            "minute FROM price_samples WHERE minute < ? ORDER BY minute LIMIT ?)");
+    cached_statement st_sql(
+        db, "DELETE FROM price_samples WHERE (symbol, minute) IN (SELECT symbol, "
+            "minute FROM price_samples WHERE minute < min(?, (SELECT rolled_until FROM "
+            "price_rollup)) ORDER BY minute LIMIT ?)");
     auto& st = *st_sql;
     st.bind(1, static_cast<int64_t>(cutoff));
     st.bind(2, batch);

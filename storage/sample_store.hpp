@@ -54,7 +54,9 @@ struct sample_query {
     page_request paging;
 };
 
-// Samples of one coin in [from, to), newest first.
+// Samples of one coin in [from, to), newest first, counted and skipped by
+// walking the rows: the plain reading, for tests and tools. The API pages
+// through candle_store::list(), whose time does not grow with the history.
 page<sample> list(SQLite::Database& db, sample_query const& query);
 
 // The close of the last minute that starts at or before `time`, if any; the
@@ -62,8 +64,10 @@ page<sample> list(SQLite::Database& db, sample_query const& query);
 std::optional<core::price> close_at_or_before(SQLite::Database& db, std::string_view symbol,
                                               core::millis time);
 
-// Deletes at most `batch` samples of minutes before `cutoff` and returns how
-// many it deleted. Retention calls it repeatedly, one writer job per batch,
+// Deletes at most `batch` samples of minutes before `cutoff` that are
+// already rolled up into their hour (candle_store::roll_up) and returns how
+// many it deleted, so that retention never leaves a hole in the hourly
+// candles. Retention calls it repeatedly, one writer job per batch,
 // until it returns less than `batch`, so that no single transaction holds the
 // write lock for long.
 int delete_before(SQLite::Database& db, core::millis cutoff, int batch);

@@ -6,8 +6,11 @@
 #include "daemon/api/list_query.hpp"
 #include "daemon/api/responses.hpp"
 #include "daemon/log.hpp"
+#include "storage/candle_store.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/sample_store.hpp"
+
+#include <mutex>
 
 namespace kryptod::daemon::api {
 
@@ -34,16 +37,20 @@ json::object coin_json(coin_now const& c, std::optional<core::price> const& day_
     return o;
 }
 
-json::object sample_json(storage::sample_store::sample const& s) {
-    return json::object{{"symbol", s.symbol},           {"time", core::format_rfc3339(s.minute)},
-                        {"price", s.close.to_string()}, {"open", s.open.to_string()},
-                        {"high", s.high.to_string()},   {"low", s.low.to_string()}};
+json::object candle_json(std::string const& symbol, storage::candle_store::candle const& c) {
+    return json::object{{"symbol", symbol},
+                        {"time", core::format_rfc3339(c.time)},
+                        {"price", c.close.to_string()},
+                        {"open", c.open.to_string()},
+                        {"high", c.high.to_string()},
+                        {"low", c.low.to_string()}};
 }
 
-// The filters of GET /api/prices: a coin (BTCUSDT by default), a day, and a
-// time range that narrows the day when both are given.
-storage::sample_store::sample_query prices_query(list_query& q) {
-    storage::sample_store::sample_query query;
+// The filters of GET /api/prices: a coin (BTCUSDT by default), a day, a
+// time range that narrows the day when both are given, and the interval of
+// the candles (one minute by default).
+storage::candle_store::candle_query prices_query(list_query& q) {
+    storage::candle_store::candle_query query;
     query.paging = q.paging();
     query.symbol = "BTCUSDT";
     if (auto value = q.get("symbol")) {
@@ -72,8 +79,38 @@ storage::sample_store::sample_query prices_query(list_query& q) {
         else
             q.refuse("to", "must be an RFC 3339 time");
     }
+    if (auto value = q.get("interval")) {
+        if (auto every = storage::candle_store::interval_from_string(*value))
+            query.every = *every;
+        else
+            q.refuse("interval", "must be one of " + storage::candle_store::interval_names());
+    }
     return query;
 }
+
+// What GET /api/coins was last built from, and the answer: while no listed
+// coin's last trade and not the minute of its 24 h base have changed, the
+// same bytes are the right answer. The 24 h bases are kept per coin for the
+// minute they were read in, so a rebuild reads only the coins whose base
+// minute moved (all of them once a minute, none in between).
+struct coins_answer {
+    struct coin_key {
+        core::symbol_id id;
+        std::int64_t units; // 0: no price yet
+        core::millis time;
+        bool operator==(coin_key const&) const = default;
+    };
+    struct base {
+        core::millis minute = 0;
+        std::optional<core::price> close;
+    };
+
+    std::mutex mutex;
+    std::vector<coin_key> keys;
+    core::millis base_minute = -1;
+    std::string body;
+    std::unordered_map<std::string, base> bases; // by symbol
+};
 
 // What the market handlers share. Completions hold it by shared_ptr, so it
 // outlives every request in flight.
@@ -81,6 +118,7 @@ struct market_api : std::enable_shared_from_this<market_api> {
     std::shared_ptr<api_context> context;
     live_alerts& engine;
     market_api_settings settings;
+    coins_answer coins_cache;
 
     market_api(std::shared_ptr<api_context> c, live_alerts& e, market_api_settings s)
         : context(std::move(c))
@@ -109,8 +147,21 @@ struct market_api : std::enable_shared_from_this<market_api> {
 
 void market_api::coins(http::incoming in, http::responder respond) {
     auto const version = in.req.version();
+    auto const base_minute = storage::sample_store::minute_of(now_millis() - 86'400'000);
+    auto const listed = engine.listed_coins();
+    std::vector<coins_answer::coin_key> keys;
+    keys.reserve(listed.size());
+    for (auto id : listed) {
+        auto last = engine.book().prices().get(id);
+        keys.push_back({id, last ? last->last.units() : 0, last ? last->time : 0});
+    }
+    {
+        std::lock_guard lock(coins_cache.mutex);
+        if (coins_cache.base_minute == base_minute && coins_cache.keys == keys)
+            return respond(http::json_text_response(status::ok, coins_cache.body, version));
+    }
     std::vector<coin_now> list;
-    for (auto id : engine.listed_coins()) {
+    for (auto id : listed) {
         coin_now c{std::string(engine.book().symbols().name(id)), std::nullopt, 0};
         if (auto last = engine.book().prices().get(id)) {
             c.price = last->last;
@@ -118,20 +169,40 @@ void market_api::coins(http::incoming in, http::responder respond) {
         }
         list.push_back(std::move(c));
     }
-    context->workers().post([self = shared_from_this(), list = std::move(list), respond, version] {
-        auto const day_ago = now_millis() - 86'400'000;
-        auto bases = self->context->workers().read([&](SQLite::Database& db) {
+    context->workers().post([self = shared_from_this(), list = std::move(list),
+                             keys = std::move(keys), base_minute, respond, version]() mutable {
+        auto& cache = self->coins_cache;
+        // A coin's base is read once per base minute, each an index seek.
+        std::vector<std::string> stale;
+        {
+            std::lock_guard lock(cache.mutex);
+            for (auto const& c : list) {
+                auto it = cache.bases.find(c.symbol);
+                if (it == cache.bases.end() || it->second.minute != base_minute)
+                    stale.push_back(c.symbol);
+            }
+        }
+        auto fresh = self->context->workers().read([&](SQLite::Database& db) {
             std::vector<std::optional<core::price>> out;
-            for (auto const& c : list)
-                out.push_back(storage::sample_store::close_at_or_before(db, c.symbol, day_ago));
+            for (auto const& symbol : stale)
+                out.push_back(storage::sample_store::close_at_or_before(db, symbol, base_minute));
             return out;
         });
-        if (!bases) return respond(storage_failure(bases.err(), version));
+        if (!fresh) return respond(storage_failure(fresh.err(), version));
         json::array items;
-        for (std::size_t i = 0; i < list.size(); ++i)
-            items.push_back(coin_json(list[i], bases.value()[i]));
-        respond(
-            http::json_response(status::ok, json::object{{"items", std::move(items)}}, version));
+        std::string body;
+        {
+            std::lock_guard lock(cache.mutex);
+            for (std::size_t i = 0; i < stale.size(); ++i)
+                cache.bases[stale[i]] = {base_minute, fresh.value()[i]};
+            for (auto const& c : list)
+                items.push_back(coin_json(c, cache.bases[c.symbol].close));
+            body = json::serialize(json::object{{"items", std::move(items)}});
+            cache.keys = std::move(keys);
+            cache.base_minute = base_minute;
+            cache.body = body;
+        }
+        respond(http::json_text_response(status::ok, std::move(body), version));
     });
 }
 
@@ -190,16 +261,25 @@ void market_api::remove_coin(http::incoming in, http::responder respond) {
 
 void market_api::prices(http::incoming in, http::responder respond) {
     auto const version = in.req.version();
-    list_query q(in.req, {"symbol", "date", "from", "to"});
+    list_query q(in.req, {"symbol", "date", "from", "to", "interval"});
     auto query = prices_query(q);
     if (auto problem = q.problem(version)) return respond(std::move(*problem));
-    context->workers().post([self = shared_from_this(), query, respond, version] {
-        auto page = self->context->workers().read(
-            [&](SQLite::Database& db) { return storage::sample_store::list(db, query); });
-        if (!page) return respond(storage_failure(page.err(), version));
-        respond(http::json_response(status::ok, page_json(page.value(), query.paging, sample_json),
-                                    version));
-    });
+    // The minute still open lives in the trade recorder until it is flushed:
+    // read here, on the thread that owns it, so the newest candle is live.
+    if (settings.open_minute)
+        if (auto id = engine.book().symbols().find(query.symbol))
+            query.open_minute = settings.open_minute(*id);
+    context->workers().post(
+        [self = shared_from_this(), query = std::move(query), respond, version] {
+            auto page = self->context->workers().read(
+                [&](SQLite::Database& db) { return storage::candle_store::list(db, query); });
+            if (!page) return respond(storage_failure(page.err(), version));
+            respond(http::json_response(
+                status::ok,
+                page_json(page.value(), query.paging,
+                          [&](auto const& c) { return candle_json(query.symbol, c); }),
+                version));
+        });
 }
 
 } // namespace

@@ -480,6 +480,34 @@ BOOST_AUTO_TEST_CASE(price_history_pages_and_filters) {
     BOOST_TEST(problem_fields(get("?limit=1001")) == std::vector<std::string>{"limit"});
 }
 
+// Candles of an interval fold the same stored minutes: an hour's open is
+// its first minute's, its price the last minute's close; a bad interval
+// names the field and the accepted ones.
+BOOST_AUTO_TEST_CASE(price_history_as_candles_of_an_interval) {
+    alert_server s;
+    auto c = s.client();
+    auto get = [&](std::string q) { return c.call(bhttp::verb::get, "/api/prices" + q); };
+    auto hours = json_of(get("?interval=1h"));
+    BOOST_TEST(hours.at("total").as_int64() == 2);
+    auto const& newest = hours.at("items").as_array().at(0);
+    BOOST_TEST(newest.at("time").as_string() == "2024-08-09T00:00:00Z");
+    BOOST_TEST(newest.at("open").as_string() == "60000");
+    BOOST_TEST(newest.at("price").as_string() == "60010.5");
+    BOOST_TEST(newest.at("high").as_string() == "60010.5");
+    BOOST_TEST(newest.at("low").as_string() == "60000");
+    BOOST_TEST(json_of(get("?interval=1d")).at("total").as_int64() == 2);
+    BOOST_TEST(json_of(get("?interval=1d&date=2024-08-09")).at("total").as_int64() == 1);
+    BOOST_TEST(json_of(get("?interval=15m&from=2024-08-08T23:50:00Z")).at("total").as_int64() == 1);
+    auto past_the_end = json_of(get("?interval=5m&offset=5"));
+    BOOST_TEST(past_the_end.at("total").as_int64() == 2);
+    BOOST_TEST(past_the_end.at("items").as_array().empty());
+    auto bad = get("?interval=2h");
+    BOOST_TEST(is_problem(bad, 422));
+    BOOST_TEST(problem_fields(bad) == std::vector<std::string>{"interval"});
+    BOOST_TEST(bad.body().find("1m, 5m, 15m, 1h, 4h, 1d") != std::string::npos, bad.body());
+    BOOST_TEST(problem_fields(get("?interval=1h&offset=-1")) == std::vector<std::string>{"offset"});
+}
+
 // Two readers of one body could each take a different copy of a repeated
 // key (once the price parser took the first, the rest the last): a body
 // naming a key twice is refused, the key named, nothing created or changed.

@@ -117,7 +117,8 @@ BOOST_AUTO_TEST_CASE(defaults_are_the_documented_ones) {
     BOOST_TEST(!c.notify.webhook_allow_private);
     BOOST_TEST(c.notify.retry_base.count() == 30);
     BOOST_TEST(c.notify.retry_max.count() == 3600);
-    BOOST_TEST(c.prices.retention_days == 365u);
+    BOOST_TEST(c.prices.retention_days == 90u);
+    BOOST_TEST(c.prices.hourly_retention_days == 3650u);
     BOOST_TEST(c.alerts.max_active_per_user == 1000u);
     BOOST_TEST((c.log.level == log_level::info));
 }

@@ -1,5 +1,7 @@
 // Tests storage/sample_store.hpp: one OHLC row per coin per minute, range
-// pages newest first, the 24h base price and batched retention.
+// pages newest first, the 24h base price and batched retention of minutes
+// already rolled up.
+#include "storage/candle_store.hpp"
 #include "storage/sample_store.hpp"
 #include "store_fixture.hpp"
 
@@ -82,6 +84,10 @@ BOOST_FIXTURE_TEST_CASE(retention_deletes_old_minutes_in_batches, test::store_fi
         for (char const* s : {"BTCUSDT", "ETHUSDT"})
             samples::upsert(db, {s, t0 + i * minute, units(1), units(1), units(1), units(1)});
     core::millis const cutoff = t0 + 10 * minute; // 20 rows are older
+    // Only minutes already rolled up into their hour go.
+    BOOST_TEST(samples::delete_before(db, cutoff, 8) == 0);
+    while (candle_store::roll_up(db, t0 + 2 * 3'600'000, 10)) {
+    }
     BOOST_TEST(samples::delete_before(db, cutoff, 8) == 8);
     BOOST_TEST(samples::delete_before(db, cutoff, 8) == 8);
     BOOST_TEST(samples::delete_before(db, cutoff, 8) == 4);
