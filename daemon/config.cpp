@@ -185,6 +185,13 @@ auto const rules = std::to_array<rule>({
     {"alerts.max_active_per_user", kind::integer, "1000", 1, 1000000, "",
      "active alerts one user may have",
      [](config& c, value const& v) { c.alerts.max_active_per_user = as<std::size_t>(v); }},
+    // stream
+    {"stream.max_per_user", kind::integer, "8", 1, 1000, "",
+     "open live streams (GET /api/stream) one user may have; more get 429",
+     [](config& c, value const& v) { c.stream.max_per_user = as<std::size_t>(v); }},
+    {"stream.max_clients", kind::integer, "10000", 1, 1000000, "",
+     "open live streams in all; more get 503",
+     [](config& c, value const& v) { c.stream.max_clients = as<std::size_t>(v); }},
     // log
     {"log.level", kind::choice, "info", 0, 0, "debug|info|notice|warning|error",
      "least severe level logged; SIGHUP re-reads it",

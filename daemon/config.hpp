@@ -114,6 +114,11 @@ struct config {
         std::size_t max_active_per_user = 0;
     } alerts;
 
+    struct stream_section {
+        std::size_t max_per_user = 0; // open live streams of one user
+        std::size_t max_clients = 0;  // open live streams in all
+    } stream;
+
     struct log_section {
         log_level level = log_level::info;
     } log;
