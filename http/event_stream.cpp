@@ -15,12 +15,21 @@ namespace {
 // this much; beyond, it is given back, so an idle stream stays small.
 constexpr std::size_t kept_capacity = 16 * 1024;
 
+// The kernel's share of what waits for a client. Left to autotuning, a
+// socket whose client stopped reading can take megabytes before a write
+// would block, which would make max_queued meaningless and let each stalled
+// stream pin that much kernel memory.
+constexpr int kernel_send_buffer = 128 * 1024;
+
 } // namespace
 
 event_stream::event_stream(socket_type socket, std::string head, std::size_t max_queued)
     : socket_(std::move(socket))
     , max_queued_(max_queued)
-    , pending_(std::move(head)) {}
+    , pending_(std::move(head)) {
+    boost::system::error_code ec;
+    socket_.set_option(asio::socket_base::send_buffer_size(kernel_send_buffer), ec);
+}
 
 void event_stream::start(end_fn on_end) {
     on_end_ = std::move(on_end);

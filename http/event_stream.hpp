@@ -12,8 +12,9 @@
 //   flush and no asynchronous operation.
 // - What is queued for the client (appended, not yet taken by the socket)
 //   never exceeds `max_queued`: the append that would pass it ends the
-//   stream instead (end_reason::too_slow). So a client that stops reading
-//   costs at most that much memory and never delays anyone else.
+//   stream instead (end_reason::too_slow). The socket's own send buffer is
+//   fixed (128 KiB, not autotuned), so a client that stops reading costs at
+//   most about that much more memory, and never delays anyone else.
 // - `on_end` is called exactly once, when the stream ends for any reason;
 //   after that, append() and flush() do nothing.
 //
