@@ -211,6 +211,13 @@ auto const rules = std::to_array<rule>({
     {"telegram.messages_per_second", kind::integer, "30", 1, 1000, "",
      "messages the bot sends per second in all (Telegram allows about 30)",
      [](config& c, value const& v) { c.telegram.messages_per_second = as<std::uint32_t>(v); }},
+    // stream
+    {"stream.max_per_user", kind::integer, "8", 1, 1000, "",
+     "open live streams (GET /api/stream) one user may have; more get 429",
+     [](config& c, value const& v) { c.stream.max_per_user = as<std::size_t>(v); }},
+    {"stream.max_clients", kind::integer, "10000", 1, 1000000, "",
+     "open live streams in all; more get 503",
+     [](config& c, value const& v) { c.stream.max_clients = as<std::size_t>(v); }},
     // log
     {"log.level", kind::choice, "info", 0, 0, "debug|info|notice|warning|error",
      "least severe level logged; SIGHUP re-reads it",

@@ -123,6 +123,10 @@ struct config {
         std::uint32_t chat_messages_per_minute = 0;
         std::uint32_t messages_per_second = 0;
     } telegram;
+    struct stream_section {
+        std::size_t max_per_user = 0; // open live streams of one user
+        std::size_t max_clients = 0;  // open live streams in all
+    } stream;
 
     struct log_section {
         log_level level = log_level::info;

@@ -60,6 +60,13 @@ api::api_settings api_settings_from(config const& cfg) {
     return s;
 }
 
+stream::hub_options hub_options_from(config const& cfg) {
+    stream::hub_options options;
+    options.max_per_user = cfg.stream.max_per_user;
+    options.max_clients = cfg.stream.max_clients;
+    return options;
+}
+
 api::alert_api_settings alert_api_settings_from(config const& cfg) {
     api::alert_api_settings s;
     s.max_active_per_user = cfg.alerts.max_active_per_user;

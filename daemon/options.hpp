@@ -18,6 +18,7 @@
 #include "daemon/feed/feed_options.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "daemon/stream/stream_hub.hpp"
 #include "http/listener.hpp"
 #include "storage/writer.hpp"
 
@@ -39,6 +40,9 @@ feed::feed_options feed_options_from(config const& cfg);
 // auth.access_ttl, refresh_ttl, rate_limit; http.max_body, public_url;
 // notify.account_emails_per_day, webhook_allow_private.
 api::api_settings api_settings_from(config const& cfg);
+
+// stream.max_per_user, max_clients.
+stream::hub_options hub_options_from(config const& cfg);
 
 // alerts.max_active_per_user.
 api::alert_api_settings alert_api_settings_from(config const& cfg);

@@ -18,6 +18,8 @@
 #include "daemon/notify/telegram_poller.hpp"
 #include "daemon/options.hpp"
 #include "daemon/sd_notify.hpp"
+#include "daemon/stream/stream_hub.hpp"
+#include "daemon/stream/stream_route.hpp"
 #include "daemon/trade_recorder.hpp"
 #include "daemon/web_app.hpp"
 #include "http/listener.hpp"
@@ -100,6 +102,7 @@ struct service::impl {
     std::shared_ptr<feed::market_feed> market;
     std::vector<feed::resume_point> resume;
     std::shared_ptr<http::listener> listener;
+    std::shared_ptr<stream::stream_hub> streams; // GET /api/stream
     daemon::metrics metrics;
     std::string startup_summary;
     bool stopping = false;
@@ -111,6 +114,7 @@ struct service::impl {
     bool load_state();
     bool start_accounts();
     bool start_sender();
+    bool start_streams();
     bool start_feed();
     void follow_coin_list();
     bool start_listener();
@@ -215,6 +219,38 @@ bool service::impl::start_sender() {
     return true;
 }
 
+// The live streams: the writer reports every committed alert event to the
+// hub, the user directory every account change (a disabled user's streams
+// end at once).
+bool service::impl::start_streams() {
+    auto const options = hub_options_from(cfg);
+    auto prices = [this](std::vector<stream::coin_price>& out) {
+        auto const& book = engine->book();
+        for (auto id : engine->listed_coins())
+            if (auto last = book.prices().get(id))
+                out.push_back({id, book.symbols().name(id), last->last, last->time});
+    };
+    auto still_valid = [this](std::int64_t user, std::int64_t issued_at) {
+        auto const u = accounts->users().snapshot(user);
+        return u && !u->user.disabled && issued_at * 1000 >= u->user.tokens_valid_after;
+    };
+    streams = std::make_shared<stream::stream_hub>(ioc, options, prices, still_valid);
+    try {
+        streams->start(cfg.storage.path);
+    } catch (std::exception const& e) {
+        log::error("cannot start the live streams: ", e.what());
+        return false;
+    }
+    writer->on_events_committed(
+        [hub = streams](std::span<storage::writer::committed_event const> events) {
+            hub->committed(events);
+        });
+    accounts->users().on_put([this](std::int64_t user) {
+        asio::post(ioc, [this, user] { streams->user_changed(user); });
+    });
+    return true;
+}
+
 // The Binance feed. An unreachable exchange does not stop start-up: the feed
 // keeps retrying with backoff and /readyz says it is down.
 bool service::impl::start_feed() {
@@ -315,6 +351,8 @@ std::vector<metric_family> service::impl::metric_families() const {
     };
     for (auto& f : feed::metric_families(*market))
         families.push_back(std::move(f));
+    for (auto& f : stream::metric_families(*streams))
+        families.push_back(std::move(f));
     return families;
 }
 
@@ -347,6 +385,7 @@ http::router service::impl::routes() {
                                 return recorder ? recorder->open_minute(id) : std::nullopt;
                             }});
     api::add_telegram_routes(r, accounts, *telegram);
+    stream::add_stream_route(r, accounts, *engine, streams);
     api::add_openapi_route(r); // last: it checks the document against every route above
     serve_web_app(r, cfg.http.web_root);
     r.observe([this](std::string_view route, http::verb method, unsigned status) {
@@ -478,6 +517,7 @@ void service::impl::begin_stop() {
     log::notice("stopping");
     sd::stopping();
     listener->stop();
+    streams->stop();
     market->stop();
     engine->stop();
     drain_deadline = std::chrono::steady_clock::now() + drain_timeout;
@@ -512,10 +552,11 @@ int service::run() {
     log::info(version(), " starting");
 
     if (!s.open_storage()) return 1;
-    if (!s.load_state() || !s.start_accounts() || !s.start_sender() || !s.start_feed() ||
-        !s.start_listener()) {
+    if (!s.load_state() || !s.start_accounts() || !s.start_sender() || !s.start_streams() ||
+        !s.start_feed() || !s.start_listener()) {
         if (s.market) s.market->stop();
         if (s.telegram) s.telegram->stop();
+        if (s.streams) s.streams->stop();
         if (s.sender) s.sender->stop();
         if (s.accounts) s.accounts->stop();
         s.writer->stop();
@@ -534,6 +575,7 @@ int service::run() {
     s.ioc.run();
 
     s.telegram->stop();
+    s.streams->stop();
     s.sender->stop();
     s.accounts->stop();
     s.writer->stop();

@@ -8,6 +8,8 @@
 // waiting for a slow handler is the third, ended by on_response.
 #include "http/http_session.hpp"
 
+#include "http/event_stream.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -238,7 +240,10 @@ bool http_session::dispatch() {
     state_ = state::handling;
     deadline_ = clock::time_point::max();
     keep_alive_ = parser_->keep_alive();
-    incoming in{parser_->release(), peer_text_, {}, {}, {}};
+    incoming in{parser_->release(), peer_text_, {}, {}, {}, {}};
+    in.open_stream = [self = shared_from_this()](response head, std::size_t max_queued) {
+        return self->open_stream(std::move(head), max_queued);
+    };
     if (peer_trusted_) {
         // Behind a trusted proxy the client is whom its headers name; the
         // proxy stays visible as the peer.
@@ -259,12 +264,13 @@ bool http_session::dispatch() {
         (*handler_)(std::move(in), std::move(respond));
     } catch (std::exception const&) {
         // A handler that throws must not take the daemon down with it.
-        if (!answered_) {
+        if (!answered_ && !streamed_) {
             answer_ = problem(status::internal_server_error, "internal error");
             answered_ = true;
         }
     }
     in_handler_ = false;
+    if (streamed_) return false;
     // Not answered yet: on_response continues when the answer comes. The
     // session's timer keeps the io_context running meanwhile.
     if (!answered_) return false;
@@ -298,6 +304,19 @@ bool http_session::start_write() {
     answer_.keep_alive(!close_after_write_);
     answer_.set(bhttp::field::server, "kryptod");
     if (answer_.chunked()) return start_serialized_write();
+    serialize_head();
+    std::array<asio::const_buffer, 2> const bytes{asio::buffer(head_),
+                                                  asio::buffer(answer_.body())};
+    boost::system::error_code ec;
+    auto const sent = asio::write(socket_, bytes, ec);
+    return after_direct_write(ec, [&](auto handler) {
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
+        rest.consume(sent);
+        asio::async_write(socket_, rest, std::move(handler));
+    });
+}
+
+void http_session::serialize_head() {
     auto const version = answer_.version();
     head_.assign("HTTP/1.1 ");
     head_[5] = static_cast<char>('0' + version / 10 % 10);
@@ -316,15 +335,25 @@ bool http_session::start_write() {
         head_ += "\r\n";
     }
     head_ += "\r\n";
-    std::array<asio::const_buffer, 2> const bytes{asio::buffer(head_),
-                                                  asio::buffer(answer_.body())};
-    boost::system::error_code ec;
-    auto const sent = asio::write(socket_, bytes, ec);
-    return after_direct_write(ec, [&](auto handler) {
-        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(bytes);
-        rest.consume(sent);
-        asio::async_write(socket_, rest, std::move(handler));
-    });
+}
+
+// The handler chose to stream: the head goes out first through the stream,
+// and this session ends without closing the socket it gave away. No read is
+// in flight (the handler runs between reads); bytes the client pipelined
+// after this request are dropped with the session.
+std::shared_ptr<event_stream> http_session::open_stream(response head, std::size_t max_queued) {
+    answer_ = std::move(head);
+    answer_.keep_alive(false);
+    answer_.set(bhttp::field::server, "kryptod");
+    serialize_head();
+    auto stream = std::make_shared<event_stream>(std::move(socket_), std::move(head_), max_queued);
+    head_ = {};
+    answer_ = {};
+    streamed_ = true;
+    state_ = state::closed;
+    registry_->remove(self_);
+    timer_.cancel();
+    return stream;
 }
 
 bool http_session::start_serialized_write() {

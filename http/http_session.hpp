@@ -24,6 +24,11 @@
 // kept as a time point checked by one timer per session (see `on_timer`),
 // rather than a timer armed and cancelled around every socket operation.
 //
+// A handler may instead take the connection over for a long answer
+// (incoming::open_stream): the session then sends the head, hands its socket
+// to an http::event_stream and ends, leaving the registry: a stream is
+// bounded by its owner, not by the connection limits of request/response.
+//
 // Thread-safety: runs on the io_context's thread (the io_context is run by
 // exactly one thread); the responder given to the handler may be called from
 // any thread (it posts back).
@@ -117,6 +122,9 @@ private:
     bool answer_expectation();
     void on_response(response res);
     bool start_write();
+    // Writes answer_'s start line and fields into head_.
+    void serialize_head();
+    std::shared_ptr<event_stream> open_stream(response head, std::size_t max_queued);
     bool start_serialized_write();
     // After a write tried without waiting: what the socket could not take
     // goes out through `write_rest(handler)`; an error closes the session.
@@ -153,6 +161,7 @@ private:
     bool close_after_write_ = false;
     bool in_handler_ = false; // the handler is running on this thread's stack
     bool answered_ = false;   // the handler gave its answer while it ran
+    bool streamed_ = false;   // the handler took the connection over as a stream
 };
 
 } // namespace kryptod::http

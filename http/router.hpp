@@ -14,11 +14,15 @@
 
 #include "http/message.hpp"
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace kryptod::http {
+
+class event_stream;
 
 // A request as a handler receives it.
 struct incoming {
@@ -30,6 +34,13 @@ struct incoming {
     path_params params;       // filled by the router
     std::string_view route;   // the matched route's pattern, e.g. "/api/alerts/{id}"
     std::string peer_address; // the trusted proxy the request came through; empty if none
+    // Answers with a stream instead (event_stream.hpp): the session sends
+    // `head` (which should say `Connection: close` and carry no length) and
+    // hands its connection over to the stream returned, which the caller
+    // start()s. May be called only while the handler runs, on the
+    // io_context's thread, and then instead of the responder. Empty where
+    // the request did not come through a session (handler tests).
+    std::function<std::shared_ptr<event_stream>(response head, std::size_t max_queued)> open_stream;
 };
 
 using handler = std::function<void(incoming, responder)>;

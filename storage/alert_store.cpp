@@ -77,6 +77,32 @@ stored_alert read_alert(SQLite::Statement& st) {
     return out;
 }
 
+// One row of an event query whose first twelve columns are id, type, time,
+// price, exchange_time, detected_at, backfilled, channel, attempt, outcome,
+// reference_price, reference_time.
+event_record read_event(SQLite::Statement& st, core::alert_id alert) {
+    event_record e;
+    e.id = st.getColumn(0).getInt64();
+    e.alert = alert;
+    std::string const type = st.getColumn(1).getString();
+    e.type = parse_or_throw(event_type_from_string(type), "event type", type);
+    e.time = st.getColumn(2).getInt64();
+    if (!st.getColumn(3).isNull()) e.price = core::price::from_units(st.getColumn(3).getInt64());
+    e.exchange_time = sql::opt_int64(st.getColumn(4));
+    e.detected_at = sql::opt_int64(st.getColumn(5));
+    if (!st.getColumn(6).isNull()) e.backfilled = st.getColumn(6).getInt() != 0;
+    if (!st.getColumn(7).isNull()) {
+        std::string const ch = st.getColumn(7).getString();
+        e.channel = parse_or_throw(core::channel_from_string(ch), "channel", ch);
+    }
+    e.attempt = sql::opt_int64(st.getColumn(8));
+    e.outcome = sql::opt_text(st.getColumn(9));
+    if (!st.getColumn(10).isNull())
+        e.reference_price = core::price::from_units(st.getColumn(10).getInt64());
+    e.reference_time = sql::opt_int64(st.getColumn(11));
+    return e;
+}
+
 std::optional<std::int64_t> price_units(std::optional<core::price> const& p) {
     if (!p) return std::nullopt;
     return p->units();
@@ -408,30 +434,38 @@ page<event_record> list_events(SQLite::Database& db, core::alert_id alert,
     st.bind(1, static_cast<int64_t>(alert));
     st.bind(2, static_cast<int64_t>(paging.limit));
     st.bind(3, static_cast<int64_t>(paging.offset));
-    while (st.executeStep()) {
-        event_record e;
-        e.id = st.getColumn(0).getInt64();
-        e.alert = alert;
-        std::string const type = st.getColumn(1).getString();
-        e.type = parse_or_throw(event_type_from_string(type), "event type", type);
-        e.time = st.getColumn(2).getInt64();
-        if (!st.getColumn(3).isNull())
-            e.price = core::price::from_units(st.getColumn(3).getInt64());
-        e.exchange_time = sql::opt_int64(st.getColumn(4));
-        e.detected_at = sql::opt_int64(st.getColumn(5));
-        if (!st.getColumn(6).isNull()) e.backfilled = st.getColumn(6).getInt() != 0;
-        if (!st.getColumn(7).isNull()) {
-            std::string const ch = st.getColumn(7).getString();
-            e.channel = parse_or_throw(core::channel_from_string(ch), "channel", ch);
-        }
-        e.attempt = sql::opt_int64(st.getColumn(8));
-        e.outcome = sql::opt_text(st.getColumn(9));
-        if (!st.getColumn(10).isNull())
-            e.reference_price = core::price::from_units(st.getColumn(10).getInt64());
-        e.reference_time = sql::opt_int64(st.getColumn(11));
-        out.items.push_back(std::move(e));
-    }
+    while (st.executeStep())
+        out.items.push_back(read_event(st, alert));
     return out;
+}
+
+std::vector<event_record> events_of_owner(SQLite::Database& db, core::user_id owner,
+                                          std::int64_t after, std::int64_t up_to,
+                                          std::size_t limit) {
+    // By event id first: a replay reads the few events after a client's last
+    // one, and a live batch a narrow id range, not the owner's whole history.
+    cached_statement st_sql(
+        db, "SELECT e.id, e.type, e.time, e.price, e.exchange_time, e.detected_at, "
+            "e.backfilled, e.channel, e.attempt, e.outcome, e.reference_price, "
+            "e.reference_time, e.alert_id FROM alert_events e "
+            "JOIN alerts a ON a.id = e.alert_id WHERE e.id > ? AND e.id <= ? AND a.user_id = ? "
+            "ORDER BY e.id LIMIT ?");
+    auto& st = *st_sql;
+    st.bind(1, static_cast<int64_t>(after));
+    st.bind(2, static_cast<int64_t>(up_to));
+    st.bind(3, static_cast<int64_t>(owner));
+    st.bind(4, static_cast<int64_t>(limit));
+    std::vector<event_record> out;
+    while (st.executeStep())
+        out.push_back(read_event(st, st.getColumn(12).getInt64()));
+    return out;
+}
+
+std::int64_t last_event_id(SQLite::Database& db) {
+    cached_statement st_sql(db, "SELECT coalesce(max(id), 0) FROM alert_events");
+    auto& st = *st_sql;
+    st.executeStep();
+    return st.getColumn(0).getInt64();
 }
 
 std::optional<fire_outcome> record_fire(SQLite::Database& db, core::alert const& a,

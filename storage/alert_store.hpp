@@ -160,6 +160,16 @@ std::int64_t add_event(SQLite::Database& db, event_record const& event);
 page<event_record> list_events(SQLite::Database& db, core::alert_id alert,
                                page_request const& paging);
 
+// The events of `owner`'s alerts with `after` < id <= `up_to`, oldest
+// first, at most `limit`: what the live stream sends, and replays to a
+// client resuming after `after`.
+std::vector<event_record> events_of_owner(SQLite::Database& db, core::user_id owner,
+                                          std::int64_t after, std::int64_t up_to,
+                                          std::size_t limit);
+
+// The newest event's id, 0 when there is none.
+std::int64_t last_event_id(SQLite::Database& db);
+
 // A notification to send for a fire, with the payload the sender needs
 // (rendered by the caller; storage keeps it as text).
 struct notification {

@@ -34,6 +34,9 @@ END;
 CREATE TEMP TRIGGER kryptod_watch_alert_delete AFTER DELETE ON main.alerts BEGIN
     SELECT kryptod_alert_changed(OLD.user_id);
 END;
+CREATE TEMP TRIGGER kryptod_watch_event_insert AFTER INSERT ON main.alert_events BEGIN
+    SELECT kryptod_event_added(NEW.id, (SELECT user_id FROM main.alerts WHERE id = NEW.alert_id));
+END;
 )sql";
 
 } // namespace
@@ -42,6 +45,15 @@ void writer::alert_changed(sqlite3_context* ctx, int argc, sqlite3_value** argv)
     auto* self = static_cast<writer*>(sqlite3_user_data(ctx));
     if (argc == 1 && sqlite3_value_type(argv[0]) == SQLITE_INTEGER)
         self->changed_owners_.push_back(sqlite3_value_int64(argv[0]));
+    sqlite3_result_null(ctx);
+}
+
+void writer::event_added(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    auto* self = static_cast<writer*>(sqlite3_user_data(ctx));
+    if (argc == 2 && sqlite3_value_type(argv[0]) == SQLITE_INTEGER &&
+        sqlite3_value_type(argv[1]) == SQLITE_INTEGER)
+        self->added_events_.push_back(
+            committed_event{sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1])});
     sqlite3_result_null(ctx);
 }
 
@@ -55,6 +67,10 @@ writer::writer(SQLite::Database db, post_fn post, writer_options options)
         sqlite3_create_function_v2(db_.getHandle(), "kryptod_alert_changed", 1, SQLITE_UTF8, this,
                                    &writer::alert_changed, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) throw SQLite::Exception(db_.getHandle(), rc);
+    int const rc_events =
+        sqlite3_create_function_v2(db_.getHandle(), "kryptod_event_added", 2, SQLITE_UTF8, this,
+                                   &writer::event_added, nullptr, nullptr, nullptr);
+    if (rc_events != SQLITE_OK) throw SQLite::Exception(db_.getHandle(), rc_events);
     db_.exec(alert_watch_sql);
     thread_ = std::thread([this] { run(); });
 }
@@ -85,6 +101,16 @@ status writer::submit(work_fn work, done_fn done) {
 void writer::on_alerts_changed(alerts_changed_fn fn) {
     std::lock_guard lock(mutex_);
     alerts_changed_ = std::move(fn);
+}
+
+void writer::on_events_committed(events_committed_fn fn) {
+    std::lock_guard lock(mutex_);
+    events_committed_ = std::move(fn);
+}
+
+writer::events_committed_fn writer::events_listener() {
+    std::lock_guard lock(mutex_);
+    return events_committed_;
 }
 
 writer::alerts_changed_fn writer::alerts_listener() {
@@ -168,6 +194,7 @@ std::size_t writer::run_transaction(std::deque<job>& batch, std::size_t start,
     };
     ++tally.transactions;
     changed_owners_.clear(); // changes of a transaction rolled back never showed
+    added_events_.clear();
     std::optional<transaction> txn;
     try {
         txn.emplace(db_);
@@ -195,6 +222,10 @@ std::size_t writer::run_transaction(std::deque<job>& batch, std::size_t start,
         return i;
     }
     tally.committed_any = true;
+    if (!added_events_.empty()) {
+        if (auto const events = events_listener()) events(added_events_);
+        added_events_.clear();
+    }
     if (options_.on_commit)
         options_.on_commit(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::steady_clock::now() - t0),
@@ -204,6 +235,7 @@ std::size_t writer::run_transaction(std::deque<job>& batch, std::size_t start,
 
 bool writer::run_job(job& j, status& outcome) {
     std::size_t const owners_before = changed_owners_.size();
+    std::size_t const events_before = added_events_.size();
     std::optional<savepoint> sp;
     try {
         sp.emplace(db_, "job");
@@ -215,6 +247,7 @@ bool writer::run_job(job& j, status& outcome) {
     }
     if (!sp || !sp->rollback()) return false;
     changed_owners_.resize(owners_before); // undone, never seen
+    added_events_.resize(events_before);
     return true;
 }
 

@@ -48,8 +48,15 @@
 // transaction that was rolled back before its COMMIT are not reported: no
 // reader ever saw them.
 //
-// Thread-safety: submit(), stop(), healthy(), stats(), on_alerts_changed()
-// may be called from any thread. Job work runs on the writer thread only and
+// Event watch: a temporary trigger likewise reports every row inserted into
+// `alert_events`, with its alert's owner. Once the transaction holding them
+// committed, and before any completion of its batch is posted, the
+// on_events_committed() listener gets them in id order (the live stream's
+// feed: nobody hears of an event that did not commit, and events of a
+// savepoint rolled back are forgotten).
+//
+// Thread-safety: submit(), stop(), healthy(), stats(), on_alerts_changed(),
+// on_events_committed() may be called from any thread. Job work runs on the writer thread only and
 // must not block on anything but the database; completions run wherever
 // `post` runs them.
 #pragma once
@@ -113,6 +120,15 @@ public:
     using alerts_changed_fn =
         std::function<void(alert_change phase, std::span<std::int64_t const> owners)>;
 
+    // An alert event that committed: its id and its alert's owner.
+    struct committed_event {
+        std::int64_t id = 0;
+        std::int64_t owner = 0;
+    };
+    // Receives the events of a committed transaction, in id order. Runs on
+    // the writer thread; must be quick and must not throw.
+    using events_committed_fn = std::function<void(std::span<committed_event const> events)>;
+
     // Takes the read-write connection (from open_database) and starts the
     // thread. `post` must be thread-safe; it receives each completion.
     writer(SQLite::Database db, post_fn post, writer_options options = {});
@@ -146,6 +162,9 @@ public:
 
     // Sets (or, with an empty function, clears) the alert watch's listener.
     void on_alerts_changed(alerts_changed_fn fn);
+
+    // Sets (or, with an empty function, clears) the event watch's listener.
+    void on_events_committed(events_committed_fn fn);
 
     // Refuses new jobs, lets the thread finish every queued one (their
     // completions are posted), then joins it. Idempotent. Must not be called
@@ -186,6 +205,8 @@ private:
     alerts_changed_fn alerts_listener();
     void announce_alert_changes(alerts_changed_fn const& listener);
     static void alert_changed(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+    static void event_added(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+    events_committed_fn events_listener();
 
     SQLite::Database db_;
     // Prepared statements of the jobs, reused across batches; destroyed
@@ -197,6 +218,8 @@ private:
     // batch announced as committing: writer thread only.
     std::vector<std::int64_t> changed_owners_;
     std::vector<std::int64_t> announced_owners_;
+    // Events the running transaction inserted: writer thread only.
+    std::vector<committed_event> added_events_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
@@ -204,6 +227,7 @@ private:
     bool stopping_ = false;
     writer_stats stats_;
     alerts_changed_fn alerts_changed_;
+    events_committed_fn events_committed_;
     std::atomic<bool> healthy_{true};
     std::thread thread_;
 };

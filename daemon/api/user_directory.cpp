@@ -49,8 +49,11 @@ user_snapshot::user_snapshot(user_entry u)
 
 void user_directory::put(storage::user_store::user_record const& record) {
     auto entry = std::make_shared<user_snapshot const>(user_entry::from(record));
-    std::unique_lock lock(mutex_);
-    users_.insert_or_assign(record.id, std::move(entry));
+    {
+        std::unique_lock lock(mutex_);
+        users_.insert_or_assign(record.id, std::move(entry));
+    }
+    if (on_put_) on_put_(record.id);
 }
 
 void user_directory::put_if_absent(storage::user_store::user_record const& record) {

@@ -20,6 +20,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -61,8 +62,14 @@ struct user_snapshot {
 
 class user_directory {
 public:
-    // Replaces the entry with the record's id, or adds it.
+    // Replaces the entry with the record's id, or adds it, then tells the
+    // on_put() listener.
     void put(storage::user_store::user_record const& record);
+
+    // Sets what hears of every put(), with the user's id, on the thread that
+    // put it and after the entry changed (the live stream ends the streams
+    // of a user disabled or logged out). Set before serving starts.
+    void on_put(std::function<void(std::int64_t)> fn) { on_put_ = std::move(fn); }
 
     // Adds the record only when its id is not in the directory yet: for a
     // record read outside the writer (a reader's snapshot may be older than
@@ -85,6 +92,7 @@ public:
 private:
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::int64_t, std::shared_ptr<user_snapshot const>> users_;
+    std::function<void(std::int64_t)> on_put_;
 };
 
 } // namespace kryptod::daemon::api

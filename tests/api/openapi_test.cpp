@@ -13,6 +13,7 @@
 #include "daemon/api/telegram_link.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/options.hpp"
+#include "daemon/stream/stream_route.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/sample_store.hpp"
 #include "tests/support/daemon_process.hpp"
@@ -212,6 +213,10 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
                                          std::chrono::seconds(60)},
                                         writer);
     daemon::api::add_telegram_routes(r, services, bot);
+    auto const streams = std::make_shared<daemon::stream::stream_hub>(
+        ioc, daemon::hub_options_from(kryptod::test::default_config()), [](auto&) {},
+        [](auto, auto) { return true; });
+    daemon::stream::add_stream_route(r, services, engine, streams);
     daemon::api::add_openapi_route(r);
 
     auto const routes = r.routes();
@@ -516,6 +521,13 @@ BOOST_AUTO_TEST_CASE(live_answers_match_the_document) {
     BOOST_TEST(
         r.call(verb::delete_, "/api/coins/{symbol}", "/api/coins/SOLUSDT", {}, root).result_int() ==
         404);
+
+    // The live stream's refusals (a 200 stream never ends: the whole-daemon
+    // stream tests read those).
+    BOOST_TEST(r.get("/api/stream").result_int() == 401);
+    BOOST_TEST(
+        r.call(verb::get, "/api/stream", "/api/stream?symbols=NOPEUSDT", {}, alice).result_int() ==
+        422);
 
     // Presenting the rotated token again revoked its family, successor
     // included: logging out with that successor is 401, a fresh session 204.
