@@ -82,7 +82,7 @@ void handle_unlink(std::shared_ptr<api_context> s, incoming in, responder respon
         },
         [s, respond, v](storage::result<std::optional<storage::user_store::user_record>> r) {
             if (!r) return respond(storage_failure(r.err(), v));
-            if (*r.value()) s->users().put(**r.value());
+            if (r.value()) s->users().put(*r.value());
             respond(http::empty_response(status::no_content, v));
         });
 }

@@ -206,12 +206,12 @@ BOOST_AUTO_TEST_CASE(the_document_describes_exactly_the_routes) {
                                   daemon::alert_api_settings_from(kryptod::test::default_config()));
     daemon::api::add_market_routes(r, services, engine, {});
     // Never started: the routes of a daemon without a bot.
-    daemon::notify::telegram_poller bot({{},
-                                         dir / "kryptod.db",
-                                         std::chrono::seconds(25),
-                                         std::chrono::seconds(1),
-                                         std::chrono::seconds(60)},
-                                        writer);
+    daemon::notify::poller_options bot_options;
+    bot_options.database = dir / "kryptod.db";
+    bot_options.long_poll = std::chrono::seconds(25);
+    bot_options.retry_base = std::chrono::seconds(1);
+    bot_options.retry_max = std::chrono::seconds(60);
+    daemon::notify::telegram_poller bot(bot_options, writer);
     daemon::api::add_telegram_routes(r, services, bot);
     auto const streams = std::make_shared<daemon::stream::stream_hub>(
         ioc, daemon::hub_options_from(kryptod::test::default_config()), [](auto&) {},
