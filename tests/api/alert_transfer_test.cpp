@@ -261,7 +261,9 @@ BOOST_AUTO_TEST_CASE(export_then_import_gives_back_every_writable_field) {
         {"symbol":"ETHUSDT","target_price":"2500","direction":"below","name":"dip, \"big\"\nbuy",
          "repeat":"every","cooldown_seconds":120,"expires_at":"2099-01-02T03:04:05Z",
          "channels":["email","webhook"]},
-        {"symbol":"SOLUSDT","target_price":"0.00000001","direction":"below","channels":["webhook"]}
+        {"symbol":"SOLUSDT","target_price":"0.00000001","direction":"below","channels":["webhook"]},
+        {"symbol":"BTCUSDT","kind":"move","percent":"5.25","window_seconds":900,"direction":"up",
+         "name":"pump"}
     ]})";
     auto res = import_json(c, s.alice, in);
     BOOST_TEST_REQUIRE(res.result_int() == 201u, res.body());
@@ -280,21 +282,28 @@ BOOST_AUTO_TEST_CASE(export_then_import_gives_back_every_writable_field) {
     BOOST_TEST_REQUIRE(json_export.result_int() == 200u);
     BOOST_TEST(json_export[bhttp::field::content_type] == "application/json");
     auto items = json_of(json_export).at("items").as_array();
-    BOOST_TEST_REQUIRE(items.size() == 3u);
+    BOOST_TEST_REQUIRE(items.size() == 4u);
     // Writable fields only, oldest first, unset ones left out.
-    BOOST_TEST(json::serialize(items[0]) ==
-               R"({"symbol":"BTCUSDT","target_price":"70000.12345678","direction":"above",)"
-               R"("repeat":"once","cooldown_seconds":3600,"channels":["email"]})");
+    BOOST_TEST(
+        json::serialize(items[0]) ==
+        R"({"symbol":"BTCUSDT","kind":"price","target_price":"70000.12345678",)"
+        R"("direction":"above","repeat":"once","cooldown_seconds":3600,"channels":["email"]})");
+    // A move alert: its percent, window and up or down, no target.
+    BOOST_TEST(json::serialize(items[3]) ==
+               R"({"symbol":"BTCUSDT","kind":"move","direction":"up","percent":"5.25",)"
+               R"("window_seconds":900,"name":"pump","repeat":"once","cooldown_seconds":3600,)"
+               R"("channels":["email"]})");
     BOOST_TEST(json::serialize(items[1].at("expires_at")) == R"("2099-01-02T03:04:05Z")");
 
     auto csv_export = export_as(c, s.alice, "text/csv");
     BOOST_TEST_REQUIRE(csv_export.result_int() == 200u);
     BOOST_TEST(csv_export[bhttp::field::content_type] == "text/csv; charset=utf-8");
     auto const rows = lines_of(csv_export.body());
-    BOOST_TEST_REQUIRE(rows.size() >= 4u);
-    BOOST_TEST(rows[0] ==
-               "symbol,target_price,direction,name,repeat,cooldown_seconds,expires_at,channels");
-    BOOST_TEST(rows[1] == "BTCUSDT,70000.12345678,above,,once,3600,,email");
+    BOOST_TEST_REQUIRE(rows.size() >= 5u);
+    BOOST_TEST(rows[0] == "symbol,kind,target_price,direction,percent,window_seconds,name,repeat,"
+                          "cooldown_seconds,expires_at,channels");
+    BOOST_TEST(rows[1] == "BTCUSDT,price,70000.12345678,above,,,,once,3600,,email");
+    BOOST_TEST(rows.back() == "BTCUSDT,move,,up,5.25,900,pump,once,3600,,email");
 
     // Bob imports alice's JSON export, the admin her CSV export: each then
     // exports exactly what she did.
@@ -316,7 +325,8 @@ BOOST_AUTO_TEST_CASE(another_users_alerts_are_never_exported) {
     BOOST_TEST(export_as(c, s.bob, "").body() == R"({"items":[]})");
     BOOST_TEST(
         export_as(c, s.bob, "text/csv").body() ==
-        "symbol,target_price,direction,name,repeat,cooldown_seconds,expires_at,channels\r\n");
+        "symbol,kind,target_price,direction,percent,window_seconds,name,repeat,cooldown_seconds,"
+        "expires_at,channels\r\n");
     // An empty export imports as nothing, and needs a login like every route.
     auto none = import_json(c, s.bob, R"({"items":[]})");
     BOOST_TEST(none.body() == R"({"created":0,"ids":[]})");

@@ -93,7 +93,11 @@ BOOST_AUTO_TEST_CASE(a_linked_chat_gets_alerts_as_plain_text_and_unlinks_both_wa
     BOOST_TEST(h.call(bhttp::verb::delete_, "/api/auth/me/telegram").result_int() == 204);
     h.trade("1999");
     BOOST_REQUIRE(eventually([&] { return h.alert(second).at("status") == "triggered"; }));
-    BOOST_TEST(h.events(second, "notified").empty());
+    // Nothing is queued for a channel no longer set up; the history says so.
+    BOOST_REQUIRE(eventually([&] { return h.events(second, "notified").size() == 1; }));
+    BOOST_TEST(h.events(second, "notified").front().at("outcome").as_string() ==
+               "failed: telegram is not set up");
+    BOOST_TEST(bot.texts_to(alice_chat).size() == 2u);
 
     // Linked again, then /stop from the chat unlinks and says so.
     BOOST_TEST(link(h, bot, alice_chat).starts_with("Linked to alice@example.com"));
@@ -105,7 +109,10 @@ BOOST_AUTO_TEST_CASE(a_linked_chat_gets_alerts_as_plain_text_and_unlinks_both_wa
     BOOST_TEST(bot.texts_to(alice_chat).back().starts_with("Unlinked from alice@example.com"));
     h.trade("999");
     BOOST_REQUIRE(eventually([&] { return h.alert(third).at("status") == "triggered"; }));
-    BOOST_TEST(h.events(third, "notified").empty());
+    BOOST_REQUIRE(eventually([&] { return h.events(third, "notified").size() == 1; }));
+    BOOST_TEST(h.events(third, "notified").front().at("outcome").as_string() ==
+               "failed: telegram is not set up");
+    BOOST_TEST(bot.texts_to(alice_chat).size() == before + 1);
 
     // A chat that blocked the bot: the row is given up, the event says why.
     link(h, bot, alice_chat);
