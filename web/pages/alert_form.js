@@ -46,7 +46,7 @@ export async function render(main, { name, params, query, navigate }) {
   const moveDirection = h('select', {}, options([['up', 'Up'], ['down', 'Down']], alert?.kind === 'move' ? alert.direction : 'up'));
   const label = h('input', { maxlength: 200, autocomplete: 'off', value: alert?.name ?? '' });
   const repeat = h('select', {}, options([['once', 'Once, then wait for a re-arm'], ['every', 'Every time (after the cooldown)']], alert?.repeat ?? 'once'));
-  const cooldown = h('input', { type: 'number', min: 0, value: alert?.cooldown_seconds ?? 0 });
+  const cooldown = h('input', { type: 'number', min: 60, max: 2592000, value: alert?.cooldown_seconds ?? 3600 });
   const expires = h('input', { type: 'datetime-local', value: toLocal(alert?.expires_at) });
   const chosen = new Set(alert?.channels ?? ['email']);
   const channelBoxes = channelNames.map((c) => h('input', { type: 'checkbox', value: c, checked: chosen.has(c), id: `ch-${c}` }));
