@@ -87,9 +87,16 @@ double one_sample(database_fixture& db, notify::outbox_sender& sender, tally& t,
     m.channel = ch;
     m.user = a.owner;
     m.alert = a.id;
-    m.payload = notify::encode(notify::alert_notice{a.id, "BTCUSDT", "bench", a.target, a.side,
-                                                    core::price::parse("65010.5").value,
-                                                    wall_now() - 5, wall_now(), false});
+    notify::alert_notice n;
+    n.alert = a.id;
+    n.symbol = "BTCUSDT";
+    n.name = "bench";
+    n.target = a.target;
+    n.side = a.side;
+    n.trigger_price = core::price::parse("65010.5").value;
+    n.exchange_time = wall_now() - 5;
+    n.detected_at = wall_now();
+    m.payload = notify::encode(n);
     m.next_attempt_at = m.created_at = wall_now();
     std::promise<clock_type::time_point> committed;
     auto future = committed.get_future();

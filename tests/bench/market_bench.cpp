@@ -21,12 +21,14 @@
 #include "daemon/api/market.hpp"
 #include "daemon/live_alerts.hpp"
 #include "daemon/log.hpp"
+#include "daemon/options.hpp"
 #include "http/listener.hpp"
 #include "storage/candle_store.hpp"
 #include "storage/coin_store.hpp"
 #include "storage/database.hpp"
 #include "storage/feed_state_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/default_config.hpp"
 #include "wrk_support.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -192,20 +194,22 @@ struct server {
         writer = std::make_unique<storage::writer>(
             storage::open_database(path),
             [this](std::function<void()> f) { asio::post(ioc, std::move(f)); });
-        engine = std::make_unique<kryptod::daemon::live_alerts>(ioc, *writer);
+        engine = std::make_unique<kryptod::daemon::live_alerts>(
+            ioc, *writer,
+            kryptod::daemon::live_alerts_options_from(kryptod::test::default_config()));
         {
             auto reader = storage::open_reader(path);
             engine->load(reader);
         }
-        engine->start();
-        services = std::make_shared<api::api_context>(*writer, path, std::string(64, 'k'),
-                                                      api::api_settings{},
-                                                      std::make_shared<api::alert_page_cache>());
+        services = std::make_shared<api::api_context>(
+            *writer, path, std::string(64, 'k'),
+            kryptod::daemon::api_settings_from(kryptod::test::default_config()),
+            std::make_shared<api::alert_page_cache>());
         kryptod::http::router r;
         api::add_market_routes(r, services, *engine, {});
         listener = std::make_shared<kryptod::http::listener>(
             ioc, asio::ip::tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0},
-            kryptod::http::server_limits{}, std::move(r));
+            kryptod::daemon::server_limits_from(kryptod::test::default_config()), std::move(r));
         port = listener->local_endpoint().port();
         listener->run();
         thread = std::thread([this] { ioc.run(); });

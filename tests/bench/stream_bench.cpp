@@ -17,6 +17,7 @@
 #include "core/alert.hpp"
 #include "daemon/api/api_context.hpp"
 #include "daemon/live_alerts.hpp"
+#include "daemon/options.hpp"
 #include "daemon/stream/stream_hub.hpp"
 #include "daemon/stream/stream_route.hpp"
 #include "http/listener.hpp"
@@ -25,6 +26,7 @@
 #include "storage/database.hpp"
 #include "storage/user_store.hpp"
 #include "storage/writer.hpp"
+#include "tests/support/default_config.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "wrk_support.hpp"
 
@@ -324,12 +326,13 @@ int main() {
     auto db = storage::open_database(path);
     storage::writer writer(std::move(db),
                            [&ioc](std::function<void()> f) { asio::post(ioc, std::move(f)); });
-    kryptod::daemon::live_alerts engine(ioc, writer);
+    kryptod::daemon::live_alerts engine(
+        ioc, writer, kryptod::daemon::live_alerts_options_from(kryptod::test::default_config()));
     {
         auto reader = storage::open_reader(path);
         engine.load(reader);
     }
-    api::api_settings settings;
+    auto settings = kryptod::daemon::api_settings_from(kryptod::test::default_config());
     auto ctx = std::make_shared<api::api_context>(writer, path, std::string(64, 'k'), settings,
                                                   std::make_shared<api::alert_page_cache>());
 
@@ -362,7 +365,7 @@ int main() {
     });
     kryptod::http::router r;
     stream::add_stream_route(r, ctx, engine, hub);
-    kryptod::http::server_limits limits;
+    auto limits = kryptod::daemon::server_limits_from(kryptod::test::default_config());
     limits.max_connections = 2 * streams;
     limits.max_connections_per_ip = 2 * streams;
     auto listener = std::make_shared<kryptod::http::listener>(
