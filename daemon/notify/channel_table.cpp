@@ -15,8 +15,8 @@ namespace {
 using factory = std::unique_ptr<channel> (*)(channel_context const&);
 
 constexpr factory table[] = {
-    &make_email_channel, &make_webhook_channel, &make_telegram_channel,
-    &make_discord_channel, &make_slack_channel, &make_ntfy_channel,
+    &make_email_channel,   &make_webhook_channel, &make_telegram_channel,
+    &make_discord_channel, &make_slack_channel,   &make_ntfy_channel,
 };
 
 } // namespace
