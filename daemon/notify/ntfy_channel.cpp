@@ -1,7 +1,7 @@
 // notify::ntfy_channel: builds the push and reads ntfy's answer.
 #include "daemon/notify/ntfy_channel.hpp"
 
-#include "daemon/notify/channel_setup.hpp"
+#include "daemon/notify/chat_post.hpp"
 #include "daemon/notify/chat_text.hpp"
 #include "daemon/notify/http_lane.hpp"
 #include "daemon/notify/http_outcome.hpp"
@@ -20,39 +20,27 @@ public:
     core::channel id() const noexcept override { return core::channel::ntfy; }
 
     plan prepare(attempt const& a) override {
-        plan p;
-        auto const* alert = std::get_if<alert_notice>(&a.what);
-        if (alert == nullptr) {
-            p.refused = {delivery_outcome::permanent, 0, "account messages go by email only",
-                         "not an ntfy message"};
-            return p;
+        auto target = chat_target_of(a, core::channel::ntfy, a.user ? &a.user->ntfy_url : nullptr,
+                                     "ntfy_url");
+        plan refusal;
+        if (auto* refused = std::get_if<delivery_result>(&target)) {
+            refusal.refused = std::move(*refused);
+            return refusal;
         }
-        if (a.user == nullptr || !a.user->ntfy_url || a.user->ntfy_url->empty()) {
-            p.refused = {delivery_outcome::permanent, 0, "the user has no ntfy_url",
-                         not_set_up(core::channel::ntfy)};
-            return p;
-        }
+        auto const& [alert, url] = std::get<chat_target>(target);
         http_request req;
-        req.url = *a.user->ntfy_url;
+        req.url = *url;
         req.body = chat_text(*alert);
         req.headers = ntfy_headers(*alert);
-        req.headers.push_back("X-Kryptod-Delivery: " + a.row.delivery_id);
         if (a.user->ntfy_token) {
             if (!ntfy_token_usable(*a.user->ntfy_token)) {
-                p.refused = {delivery_outcome::permanent, 0, "the user's ntfy_token is unusable",
-                             "invalid ntfy_token"};
-                return p;
+                refusal.refused = {delivery_outcome::permanent, 0,
+                                   "the user's ntfy_token is unusable", "invalid ntfy_token"};
+                return refusal;
             }
             req.headers.push_back("Authorization: Bearer " + *a.user->ntfy_token);
         }
-        p.destination = private_destination("ntfy", req.url);
-        p.max_in_flight = 1;
-        p.start = [this, req = std::move(req)](completion done) mutable {
-            http_.submit(std::move(req), [done = std::move(done)](http_answer answer) {
-                done(judge_http(answer));
-            });
-        };
-        return p;
+        return chat_post(http_, a, std::move(req), "ntfy", &judge_http);
     }
 
 private:

@@ -2,7 +2,7 @@
 // answer.
 #include "daemon/notify/slack_channel.hpp"
 
-#include "daemon/notify/channel_setup.hpp"
+#include "daemon/notify/chat_post.hpp"
 #include "daemon/notify/chat_text.hpp"
 #include "daemon/notify/http_lane.hpp"
 #include "daemon/notify/http_outcome.hpp"
@@ -56,30 +56,20 @@ public:
     core::channel id() const noexcept override { return core::channel::slack; }
 
     plan prepare(attempt const& a) override {
-        plan p;
-        auto const* alert = std::get_if<alert_notice>(&a.what);
-        if (alert == nullptr) {
-            p.refused = {delivery_outcome::permanent, 0, "account messages go by email only",
-                         "not a Slack message"};
+        auto target =
+            chat_target_of(a, core::channel::slack, a.user ? &a.user->slack_webhook_url : nullptr,
+                           "slack_webhook_url");
+        if (auto* refused = std::get_if<delivery_result>(&target)) {
+            plan p;
+            p.refused = std::move(*refused);
             return p;
         }
-        if (a.user == nullptr || !a.user->slack_webhook_url || a.user->slack_webhook_url->empty()) {
-            p.refused = {delivery_outcome::permanent, 0, "the user has no slack_webhook_url",
-                         not_set_up(core::channel::slack)};
-            return p;
-        }
+        auto const& [alert, url] = std::get<chat_target>(target);
         http_request req;
-        req.url = *a.user->slack_webhook_url;
+        req.url = *url;
         req.body = slack_body(*alert);
-        req.headers = {"Content-Type: application/json",
-                       "X-Kryptod-Delivery: " + a.row.delivery_id};
-        p.destination = private_destination("slack", req.url);
-        p.max_in_flight = 1;
-        p.start = [this, req = std::move(req)](completion done) mutable {
-            http_.submit(std::move(req),
-                         [done = std::move(done)](http_answer answer) { done(judge(answer)); });
-        };
-        return p;
+        req.headers = {"Content-Type: application/json"};
+        return chat_post(http_, a, std::move(req), "slack", &judge);
     }
 
 private:
