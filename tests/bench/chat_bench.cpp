@@ -7,6 +7,8 @@
 #include "../notify/notify_fixture.hpp"
 #include "daemon/log.hpp"
 #include "daemon/notify/outbox_sender.hpp"
+#include "sender_tally.hpp"
+#include "wrk_support.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -25,39 +27,8 @@ using clock_type = std::chrono::steady_clock;
 constexpr int samples = 300;
 constexpr double max_p99_ms = 50.0;
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
-
-// The sender's delivered rows with the time the sender learnt it.
-struct tally {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::unordered_map<std::int64_t, clock_type::time_point> accepted;
-    int failures = 0;
-    std::string first_failure;
-
-    void on_attempt(notify::attempt_report const& r) {
-        auto const now = clock_type::now();
-        {
-            std::lock_guard lock(mutex);
-            if (r.outcome == notify::delivery_outcome::delivered)
-                accepted.emplace(r.outbox_id, now);
-            else if (failures++ == 0)
-                first_failure = r.detail;
-        }
-        changed.notify_all();
-    }
-
-    bool wait_for(std::int64_t id, std::chrono::seconds limit) {
-        std::unique_lock lock(mutex);
-        return changed.wait_for(lock, limit, [&] { return accepted.count(id) != 0 || failures; });
-    }
-};
+using tally = kryptod::bench::sender_tally;
+using kryptod::bench::cpu_model;
 
 struct service {
     core::channel channel;
@@ -112,7 +83,7 @@ double one_sample(database_fixture& db, notify::outbox_sender& sender, tally& t,
     if (!st) throw std::runtime_error("writer refused the row");
     auto const t0 = future.get();
     if (id < 0) throw std::runtime_error("enqueue failed");
-    if (!t.wait_for(id, std::chrono::seconds(10)) || t.failures)
+    if (!t.wait_for_row(id, std::chrono::seconds(10)) || t.failures)
         throw std::runtime_error("a message was not delivered: " + t.first_failure);
     std::lock_guard lock(t.mutex);
     return std::chrono::duration<double, std::milli>(t.accepted.at(id) - t0).count();

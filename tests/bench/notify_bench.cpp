@@ -9,7 +9,9 @@
 #include "daemon/log.hpp"
 #include "daemon/notify/outbox_sender.hpp"
 #include "daemon/options.hpp"
+#include "sender_tally.hpp"
 #include "tests/support/default_config.hpp"
+#include "wrk_support.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -34,40 +36,8 @@ constexpr int tarpit_samples = 200;
 constexpr double min_rate = 500.0;
 constexpr double max_p99_ms = 50.0;
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
-
-// Collects the sender's attempts: delivered ids with the time they were
-// accepted, and any failure.
-struct tally {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::unordered_map<std::int64_t, clock_type::time_point> accepted;
-    int failures = 0;
-    std::string first_failure;
-
-    void on_attempt(notify::attempt_report const& r) {
-        auto const now = clock_type::now();
-        {
-            std::lock_guard lock(mutex);
-            if (r.outcome == notify::delivery_outcome::delivered)
-                accepted.emplace(r.outbox_id, now);
-            else if (failures++ == 0)
-                first_failure = r.detail;
-        }
-        changed.notify_all();
-    }
-
-    bool wait_for(std::size_t count, std::chrono::seconds limit) {
-        std::unique_lock lock(mutex);
-        return changed.wait_for(lock, limit, [&] { return accepted.size() >= count || failures; });
-    }
-};
+using tally = kryptod::bench::sender_tally;
+using kryptod::bench::cpu_model;
 
 std::vector<storage::outbox_store::message> account_rows(std::int64_t user, int n, int first) {
     std::vector<storage::outbox_store::message> rows;

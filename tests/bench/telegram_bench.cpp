@@ -12,8 +12,10 @@
 #include "daemon/log.hpp"
 #include "daemon/notify/outbox_sender.hpp"
 #include "daemon/options.hpp"
+#include "sender_tally.hpp"
 #include "storage/telegram_store.hpp"
 #include "tests/support/default_config.hpp"
+#include "wrk_support.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -36,39 +38,8 @@ constexpr double max_p99_ms = 50.0;
 constexpr double max_drain_s = 35.0;
 constexpr int per_second = 30;
 
-std::string cpu_model() {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
-
-// Delivered outbox ids with the time their answer came back, and failures.
-struct tally {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::unordered_map<std::int64_t, clock_type::time_point> accepted;
-    int failures = 0;
-    std::string first_failure;
-
-    void on_attempt(notify::attempt_report const& r) {
-        auto const now = clock_type::now();
-        {
-            std::lock_guard lock(mutex);
-            if (r.outcome == notify::delivery_outcome::delivered)
-                accepted.emplace(r.outbox_id, now);
-            else if (failures++ == 0)
-                first_failure = r.detail;
-        }
-        changed.notify_all();
-    }
-
-    bool wait_for(std::size_t count, std::chrono::seconds limit) {
-        std::unique_lock lock(mutex);
-        return changed.wait_for(lock, limit, [&] { return accepted.size() >= count || failures; });
-    }
-};
+using tally = kryptod::bench::sender_tally;
+using kryptod::bench::cpu_model;
 
 // `n` users, each with a linked chat (chat id = 500000 + user id).
 std::vector<std::int64_t> linked_users(database_fixture& db, int n, std::string const& tag) {
