@@ -31,6 +31,18 @@ std::int64_t clamp_to_int64(wide v) noexcept {
 // keeps it a safe filter: moved() has the last word.
 std::int64_t trigger_of(move_direction side, std::int64_t reference,
                         std::int32_t percent) noexcept {
+    // Real prices times a factor fit in 64 bits, where dividing by the
+    // constant is a multiplication; the 128-bit division (a library call)
+    // is left for the rest. Both truncate toward zero, so they agree.
+    std::int64_t const factor =
+        side == move_direction::up ? std::int64_t{10000} + percent : std::int64_t{10000} - percent;
+    if (std::int64_t x = 0; !__builtin_mul_overflow(reference, factor, &x)) {
+        std::int64_t q = x / 10000;
+        std::int64_t const r = x % 10000;
+        if (side == move_direction::up && r > 0) ++q;
+        if (side == move_direction::down && r < 0) --q;
+        return q;
+    }
     if (side == move_direction::up) {
         wide const x = wide{reference} * (hundredths_per_whole + percent);
         wide q = x / hundredths_per_whole;
@@ -348,25 +360,45 @@ void move_index::evaluate(side_state& s, std::int64_t probe, move_direction side
 
 void move_index::record(coin& c, std::int64_t units, millis t) {
     point const p{units, t, c.next_seq++};
-    // Pops the points `p` dominates, pushes it; returns where it went and
-    // the sequence of the last point kept before it (0 for none).
-    auto const push = [&](ring& r, auto dominated) {
+    // Pops the points `p` dominates off the back of `r` and pushes it;
+    // returns where it went and the sequence of the first point popped
+    // (no_pop for none). The last point recorded is the back of both deques
+    // while they hold anything, and its price is kept in the coin: one deque
+    // keeps its back (or, for an equal price, both pop just that point)
+    // without reading either, so a trade reads at most the other deque's
+    // next-to-back point.
+    constexpr sequence no_pop = std::numeric_limits<sequence>::max();
+    auto const push = [&](ring& r, std::int64_t last, auto dominated) {
         std::uint64_t tail = r.tail();
-        while (tail > r.head() && dominated(r.at(tail - 1).units))
+        sequence popped = no_pop;
+        if (tail > r.head()) {
+            assert(r.at(tail - 1).units == last && r.at(tail - 1).seq == p.seq - 1);
+            if (!dominated(last)) {
+                r.push(p);
+                return std::pair{tail, popped};
+            }
             --tail;
-        sequence const kept = tail > r.head() ? r.at(tail - 1).seq : 0;
+            popped = p.seq - 1;
+            // The points before the back differ from it strictly: below an
+            // equal price nothing more can be dominated.
+            if (last != p.units)
+                while (tail > r.head() && dominated(r.at(tail - 1).units))
+                    popped = r.at(--tail).seq;
+        }
         r.set_tail(tail);
         r.push(p);
-        return std::pair{tail, kept};
+        return std::pair{tail, popped};
     };
-    auto const [low_at, low_kept] =
-        push(c.lows, [units](std::int64_t back) { return back >= units; });
-    auto const [high_at, high_kept] =
-        push(c.highs, [units](std::int64_t back) { return back <= units; });
-    if (c.low_front_last < low_at && c.up_anchor_last <= low_kept && c.high_front_last < high_at &&
-        c.down_anchor_last <= high_kept)
+    auto const last = c.last_units;
+    c.last_units = units;
+    auto const [low_at, low_popped] =
+        push(c.lows, last, [units](std::int64_t back) { return back >= units; });
+    auto const [high_at, high_popped] =
+        push(c.highs, last, [units](std::int64_t back) { return back <= units; });
+    if (c.low_front_last < low_at && c.up_anchor_last < low_popped && c.high_front_last < high_at &&
+        c.down_anchor_last < high_popped)
         return; // no front and no anchor popped
-    auto const fix = [&](lane& l, move_direction side, std::uint64_t at, sequence kept) {
+    auto const fix = [&](lane& l, move_direction side, std::uint64_t at, sequence popped) {
         bool const up = side == move_direction::up;
         std::uint64_t& front = up ? l.low_front : l.high_front;
         if (front >= at) {
@@ -376,17 +408,17 @@ void move_index::record(coin& c, std::int64_t units, millis t) {
             (up ? l.low_until : l.high_until) = t + l.window;
         }
         auto& s = up ? l.up : l.down;
-        if (s.last_anchor <= kept) return;
+        if (s.last_anchor < popped) return;
         // Groups anchored on popped points now have the new point as their
         // reference.
         std::size_t first = s.groups.size();
-        while (first > 0 && s.groups[first - 1].anchor.seq > kept)
+        while (first > 0 && s.groups[first - 1].anchor.seq >= popped)
             --first;
         merge_from(s, first, p, side);
     };
     for (auto& l : c.lanes) {
-        fix(l, move_direction::up, low_at, low_kept);
-        fix(l, move_direction::down, high_at, high_kept);
+        fix(l, move_direction::up, low_at, low_popped);
+        fix(l, move_direction::down, high_at, high_popped);
     }
     summarise(c);
 }

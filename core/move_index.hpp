@@ -223,6 +223,7 @@ private:
         millis waiting_from = 0;           // the earliest `from` waiting
         millis clock = std::numeric_limits<millis>::min();
         sequence next_seq = 1;
+        std::int64_t last_units = 0; // of the last point recorded
         ring lows, highs;
         millis longest = 0;
         std::vector<lane> lanes;
