@@ -194,7 +194,7 @@ public:
         auto const before = fired.size();
         if (index_.on_tick(t.symbol, t.last, hits_) != 0)
             handle_hits(t.exchange_time, now, t.last, t.backfilled, fired);
-        if (moves_.watched(t.symbol))
+        if (moves_.watched(t.symbol) && !moves_.record_quiet(t.symbol, t.last, t.exchange_time))
             on_move_points(t.symbol, t.last, t.last, 1, t.exchange_time, now, t.backfilled, fired);
         return fired.size() - before;
     }

@@ -93,6 +93,7 @@ void move_index::attach(symbol_id symbol, millis window) {
     if (symbol >= coins_.size()) coins_.resize(symbol + std::size_t{1});
     if (!coins_[symbol]) coins_[symbol] = std::make_unique<coin>();
     coin& c = *coins_[symbol];
+    flush(c);
     if (lane* l = find_lane(c, window)) {
         ++l->users;
         return;
@@ -125,6 +126,7 @@ void move_index::attach(symbol_id symbol, millis window) {
 void move_index::detach(symbol_id symbol, millis window) {
     assert(watched(symbol));
     coin& c = *coins_[symbol];
+    flush(c);
     lane* l = find_lane(c, window);
     assert(l != nullptr && l->users > 0);
     if (--l->users != 0) return;
@@ -157,56 +159,93 @@ void move_index::evict(coin& c) noexcept {
 
 // --- groups ----------------------------------------------------------------
 
-void move_index::refresh_trigger(side_state& s, move_direction side) noexcept {
-    std::int64_t t = no_trigger(side);
-    for (auto const& g : s.groups) {
-        auto const own = trigger_of(side, g.anchor.units, g.members.back().percent);
-        t = side == move_direction::up ? std::min(t, own) : std::max(t, own);
-    }
-    s.trigger = t;
-    s.last_anchor = s.groups.empty() ? 0 : s.groups.back().anchor.seq;
+void move_index::retrigger(group& g, move_direction side) noexcept {
+    g.smallest = g.members.back().percent;
+    g.trigger = trigger_of(side, g.anchor.units, g.smallest);
 }
 
-void move_index::summarise(coin& c) noexcept {
+void move_index::refresh_trigger(side_state& s, move_direction side) noexcept {
+    std::int64_t t = no_trigger(side);
+    for (auto const& g : s.groups)
+        t = side == move_direction::up ? std::min(t, g.trigger) : std::max(t, g.trigger);
+    s.trigger = t;
+    s.last_anchor = s.groups.empty() ? 0 : s.groups.back().anchor.seq;
+    s.last_anchor_units = s.groups.empty() ? 0 : s.groups.back().anchor.units;
+}
+
+void move_index::summary_reset(coin& c) noexcept {
     c.next_until = std::numeric_limits<millis>::max();
     c.up_trigger = no_trigger(move_direction::up);
     c.down_trigger = no_trigger(move_direction::down);
     c.low_front_last = c.high_front_last = 0;
     c.up_anchor_last = c.down_anchor_last = 0;
+    c.up_anchor_units = int64_min;
+    c.down_anchor_units = int64_max;
     c.waiting_from = std::numeric_limits<millis>::max();
-    for (auto const& l : c.lanes) {
-        c.next_until = std::min({c.next_until, l.low_until, l.high_until});
-        c.up_trigger = std::min(c.up_trigger, l.up.trigger);
-        c.down_trigger = std::max(c.down_trigger, l.down.trigger);
-        c.low_front_last = std::max(c.low_front_last, l.low_front);
-        c.high_front_last = std::max(c.high_front_last, l.high_front);
-        c.up_anchor_last = std::max(c.up_anchor_last, l.up.last_anchor);
-        c.down_anchor_last = std::max(c.down_anchor_last, l.down.last_anchor);
-        c.waiting_from = std::min({c.waiting_from, l.up.waiting_from, l.down.waiting_from});
+}
+
+void move_index::summary_add(coin& c, lane const& l) noexcept {
+    c.next_until = std::min({c.next_until, l.low_until, l.high_until});
+    c.up_trigger = std::min(c.up_trigger, l.up.trigger);
+    c.down_trigger = std::max(c.down_trigger, l.down.trigger);
+    c.low_front_last = std::max(c.low_front_last, l.low_front);
+    c.high_front_last = std::max(c.high_front_last, l.high_front);
+    // The latest anchor is the highest (lowest) of a deque's anchors.
+    if (l.up.last_anchor > c.up_anchor_last) {
+        c.up_anchor_last = l.up.last_anchor;
+        c.up_anchor_units = l.up.last_anchor_units;
     }
+    if (l.down.last_anchor > c.down_anchor_last) {
+        c.down_anchor_last = l.down.last_anchor;
+        c.down_anchor_units = l.down.last_anchor_units;
+    }
+    c.waiting_from = std::min({c.waiting_from, l.up.waiting_from, l.down.waiting_from});
+}
+
+void move_index::summary_finish(coin& c) noexcept {
+    // The latest front holds the highest (lowest) price of the fronts; a
+    // front at the deque's end (an empty window) takes the next point.
+    auto const front_units = [](ring const& r, std::uint64_t front, std::int64_t empty) {
+        return front < r.tail() ? r.at(front).units : empty;
+    };
+    c.low_guard = std::max(front_units(c.lows, c.low_front_last, int64_max), c.up_anchor_units);
+    c.high_guard =
+        std::min(front_units(c.highs, c.high_front_last, int64_min), c.down_anchor_units);
+}
+
+void move_index::summarise(coin& c) noexcept {
+    summary_reset(c);
+    for (auto const& l : c.lanes)
+        summary_add(c, l);
+    summary_finish(c);
 }
 
 void move_index::insert(side_state& s, point anchor, member m, move_direction side) {
     auto it = std::lower_bound(s.groups.begin(), s.groups.end(), anchor.seq,
                                [](group const& g, sequence seq) { return g.anchor.seq < seq; });
     if (it == s.groups.end() || it->anchor.seq != anchor.seq)
-        it = s.groups.insert(it, group{anchor, {}});
+        it = s.groups.insert(it, group{anchor, 0, 0, {}});
     auto& members = it->members;
     members.insert(std::lower_bound(members.begin(), members.end(), m, std::greater<>{}), m);
+    retrigger(*it, side);
     refresh_trigger(s, side);
 }
 
 void move_index::merge_from(side_state& s, std::size_t first, point anchor, move_direction side) {
     // Replaces groups [first, end) by one group anchored at `anchor`.
     assert(first < s.groups.size());
-    auto& base = s.groups[first].members;
+    group& into = s.groups[first];
     for (std::size_t g = first + 1; g < s.groups.size(); ++g) {
         auto& more = s.groups[g].members;
-        auto const mid = static_cast<std::ptrdiff_t>(base.size());
-        base.insert(base.end(), more.begin(), more.end());
-        std::inplace_merge(base.begin(), base.begin() + mid, base.end(), std::greater<>{});
+        auto const mid = static_cast<std::ptrdiff_t>(into.members.size());
+        into.members.insert(into.members.end(), more.begin(), more.end());
+        std::inplace_merge(into.members.begin(), into.members.begin() + mid, into.members.end(),
+                           std::greater<>{});
+        into.smallest = std::min(into.smallest, s.groups[g].smallest);
     }
-    s.groups[first].anchor = anchor;
+    // The cached smallest percent gives the trigger without the members.
+    into.anchor = anchor;
+    into.trigger = trigger_of(side, anchor.units, into.smallest);
     s.groups.resize(first + 1);
     refresh_trigger(s, side);
 }
@@ -258,6 +297,7 @@ void move_index::join_at(slot_number slot, symbol_id symbol, millis window, move
                          std::int32_t percent, sequence from) {
     assert(watched(symbol));
     coin& c = *coins_[symbol];
+    flush(c);
     lane* l = find_lane(c, window);
     assert(l != nullptr);
     bool const up = side == move_direction::up;
@@ -287,6 +327,7 @@ void move_index::join_at_time(slot_number slot, symbol_id symbol, millis window,
                               move_direction side, std::int32_t percent, millis from) {
     assert(watched(symbol));
     coin& c = *coins_[symbol];
+    flush(c);
     lane* l = find_lane(c, window);
     assert(l != nullptr);
     bool const up = side == move_direction::up;
@@ -313,6 +354,7 @@ bool move_index::leave(slot_number slot, symbol_id symbol, millis window, move_d
                        std::int32_t percent) {
     if (!watched(symbol)) return false;
     coin& c = *coins_[symbol];
+    flush(c);
     lane* l = find_lane(c, window);
     if (l == nullptr) return false;
     auto& s = side == move_direction::up ? l->up : l->down;
@@ -332,7 +374,10 @@ bool move_index::leave(slot_number slot, symbol_id symbol, millis window, move_d
         auto const it = std::lower_bound(members.begin(), members.end(), m, std::greater<>{});
         if (it == members.end() || !(*it == m)) continue;
         members.erase(it);
-        if (members.empty()) s.groups.erase(g);
+        if (members.empty())
+            s.groups.erase(g);
+        else
+            retrigger(*g, side);
         refresh_trigger(s, side);
         summarise(c);
         return true;
@@ -345,14 +390,19 @@ bool move_index::leave(slot_number slot, symbol_id symbol, millis window, move_d
 void move_index::evaluate(side_state& s, std::int64_t probe, move_direction side,
                           std::vector<hit>& hits) {
     bool emptied = false;
+    bool const up = side == move_direction::up;
     for (auto& g : s.groups) {
+        if (up ? probe < g.trigger : probe > g.trigger) continue;
         auto& members = g.members;
         while (!members.empty() && moved(side, probe, g.anchor.units, members.back().percent)) {
             hits.push_back(hit{members.back().slot, side, price::from_units(g.anchor.units),
                                g.anchor.time, g.anchor.seq});
             members.pop_back();
         }
-        emptied |= members.empty();
+        if (members.empty())
+            emptied = true;
+        else
+            retrigger(g, side);
     }
     if (emptied) std::erase_if(s.groups, [](group const& g) { return g.members.empty(); });
     refresh_trigger(s, side);
@@ -395,9 +445,15 @@ void move_index::record(coin& c, std::int64_t units, millis t) {
         push(c.lows, last, [units](std::int64_t back) { return back >= units; });
     auto const [high_at, high_popped] =
         push(c.highs, last, [units](std::int64_t back) { return back <= units; });
-    if (c.low_front_last < low_at && c.up_anchor_last < low_popped && c.high_front_last < high_at &&
-        c.down_anchor_last < high_popped)
-        return; // no front and no anchor popped
+    if (c.low_front_last >= low_at || c.up_anchor_last >= low_popped ||
+        c.high_front_last >= high_at || c.down_anchor_last >= high_popped) [[unlikely]]
+        fix_lanes(c, p, low_at, low_popped, high_at, high_popped);
+}
+
+void move_index::fix_lanes(coin& c, point p, std::uint64_t low_at, sequence low_popped,
+                           std::uint64_t high_at, sequence high_popped) {
+    // The new point popped a lane's front or a group's anchor.
+    millis const t = p.time;
     auto const fix = [&](lane& l, move_direction side, std::uint64_t at, sequence popped) {
         bool const up = side == move_direction::up;
         std::uint64_t& front = up ? l.low_front : l.high_front;
@@ -416,11 +472,51 @@ void move_index::record(coin& c, std::int64_t units, millis t) {
             --first;
         merge_from(s, first, p, side);
     };
+    // One pass: each lane is fixed and summarised while its lines are loaded.
+    summary_reset(c);
     for (auto& l : c.lanes) {
         fix(l, move_direction::up, low_at, low_popped);
         fix(l, move_direction::down, high_at, high_popped);
+        summary_add(c, l);
     }
-    summarise(c);
+    summary_finish(c);
+}
+
+void move_index::flush(coin& c) {
+    std::uint32_t const n = c.pending_count;
+    if (n == 0) return;
+    c.pending_count = 0;
+    // Recording the points one by one would leave in lows those lower than
+    // every later point (strict suffix minima) and in highs those higher than
+    // every later one: the batch's own are found in one backward pass, and
+    // the deques lose what the batch's lowest (highest) dominates. No point
+    // of the batch reached a guard, so no front or anchor goes.
+    bool keep_low[pending_capacity];
+    bool keep_high[pending_capacity];
+    std::int64_t lowest = int64_max, highest = int64_min;
+    for (std::uint32_t i = n; i-- > 0;) {
+        auto const units = c.pending[i].units;
+        keep_low[i] = units < lowest;
+        keep_high[i] = units > highest;
+        lowest = std::min(lowest, units);
+        highest = std::max(highest, units);
+    }
+    auto const pop = [](ring& r, auto dominated) {
+        std::uint64_t tail = r.tail();
+        while (tail > r.head() && dominated(r.at(tail - 1).units))
+            --tail;
+        r.set_tail(tail);
+    };
+    pop(c.lows, [lowest](std::int64_t back) { return back >= lowest; });
+    pop(c.highs, [highest](std::int64_t back) { return back <= highest; });
+    assert(c.low_front_last < c.lows.tail() && c.high_front_last < c.highs.tail());
+    c.lows.make_room(n);
+    c.highs.make_room(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        c.lows.push_if(c.pending[i], keep_low[i]);
+        c.highs.push_if(c.pending[i], keep_high[i]);
+    }
+    c.last_units = c.pending[n - 1].units;
 }
 
 void move_index::resolve_waiting(coin& c, lane& l, move_direction side, millis t, sequence first) {
@@ -448,53 +544,76 @@ void move_index::resolve_waiting(coin& c, lane& l, move_direction side, millis t
     auto it = std::lower_bound(s.groups.begin(), s.groups.end(), anchor.seq,
                                [](group const& g, sequence seq) { return g.anchor.seq < seq; });
     if (it == s.groups.end() || it->anchor.seq != anchor.seq) {
-        s.groups.insert(it, group{anchor, std::move(ready)});
+        it = s.groups.insert(it, group{anchor, 0, 0, std::move(ready)});
     } else {
         auto& members = it->members;
         auto const mid = static_cast<std::ptrdiff_t>(members.size());
         members.insert(members.end(), ready.begin(), ready.end());
         std::inplace_merge(members.begin(), members.begin() + mid, members.end(), std::greater<>{});
     }
+    retrigger(*it, side);
     refresh_trigger(s, side);
+}
+
+bool move_index::update_lanes(coin& c, millis t, std::int64_t up_probe, std::int64_t down_probe,
+                              std::vector<hit>& hits) {
+    flush(c);
+    bool advanced = false;
+    summary_reset(c);
+    for (auto& l : c.lanes) {
+        if (t > l.low_until) {
+            advance_front(c, l, move_direction::up, t);
+            advanced = true;
+        }
+        if (t > l.high_until) {
+            advance_front(c, l, move_direction::down, t);
+            advanced = true;
+        }
+        if (up_probe >= l.up.trigger) evaluate(l.up, up_probe, move_direction::up, hits);
+        if (down_probe <= l.down.trigger) evaluate(l.down, down_probe, move_direction::down, hits);
+        summary_add(c, l);
+    }
+    summary_finish(c);
+    return advanced;
+}
+
+void move_index::resolve_all_waiting(coin& c, millis t, sequence first) {
+    flush(c);
+    for (auto& l : c.lanes) {
+        if (l.up.waiting_from <= t) resolve_waiting(c, l, move_direction::up, t, first);
+        if (l.down.waiting_from <= t) resolve_waiting(c, l, move_direction::down, t, first);
+    }
+    summarise(c);
 }
 
 move_index::sequence move_index::on_points(symbol_id symbol, price up_probe, price down_probe,
                                            price const* points, std::size_t count, millis time,
                                            std::vector<hit>& hits) {
     assert(watched(symbol));
+    // A trade that moves no front and reaches no trigger compares with the
+    // coin's summaries and pushes onto the deques; the rest is out of line.
     coin& c = *coins_[symbol];
     millis const t = std::max(time, c.clock);
     c.clock = t;
     bool advanced = false;
     if (t > c.next_until || up_probe.units() >= c.up_trigger ||
-        down_probe.units() <= c.down_trigger) {
-        for (auto& l : c.lanes) {
-            if (t > l.low_until) {
-                advance_front(c, l, move_direction::up, t);
-                advanced = true;
-            }
-            if (t > l.high_until) {
-                advance_front(c, l, move_direction::down, t);
-                advanced = true;
-            }
-            if (up_probe.units() >= l.up.trigger)
-                evaluate(l.up, up_probe.units(), move_direction::up, hits);
-            if (down_probe.units() <= l.down.trigger)
-                evaluate(l.down, down_probe.units(), move_direction::down, hits);
-        }
-        summarise(c);
-    }
+        down_probe.units() <= c.down_trigger) [[unlikely]]
+        advanced = update_lanes(c, t, up_probe.units(), down_probe.units(), hits);
     sequence const first = c.next_seq;
-    for (std::size_t i = 0; i < count; ++i)
-        record(c, points[i].units(), t);
-    if (c.waiting_from <= t) {
-        for (auto& l : c.lanes) {
-            if (l.up.waiting_from <= t) resolve_waiting(c, l, move_direction::up, t, first);
-            if (l.down.waiting_from <= t) resolve_waiting(c, l, move_direction::down, t, first);
+    for (std::size_t i = 0; i < count; ++i) {
+        auto const units = points[i].units();
+        if (units > c.low_guard && units < c.high_guard && c.pending_count < pending_capacity)
+            [[likely]] {
+            c.pending[c.pending_count++] = point{units, t, c.next_seq++};
+            continue;
         }
-        summarise(c);
+        flush(c);
+        record(c, units, t);
     }
-    if (advanced) evict(c);
+    if (c.waiting_from <= t) [[unlikely]]
+        resolve_all_waiting(c, t, first);
+    if (advanced) [[unlikely]]
+        evict(c);
     return first;
 }
 
@@ -510,12 +629,14 @@ void move_index::seed(symbol_id symbol, price const* points, std::size_t count, 
 
 std::size_t move_index::window_bytes(symbol_id symbol) const noexcept {
     if (!watched(symbol)) return 0;
-    return coins_[symbol]->lows.bytes() + coins_[symbol]->highs.bytes();
+    coin const& c = *coins_[symbol];
+    return c.lows.bytes() + c.highs.bytes() + sizeof c.pending;
 }
 
 std::size_t move_index::window_points(symbol_id symbol) const noexcept {
     if (!watched(symbol)) return 0;
-    return coins_[symbol]->lows.size() + coins_[symbol]->highs.size();
+    coin const& c = *coins_[symbol];
+    return c.lows.size() + c.highs.size() + c.pending_count;
 }
 
 std::size_t move_index::memory_bytes() const noexcept {

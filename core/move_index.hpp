@@ -42,10 +42,14 @@
 // - A lane exists while some alert uses its window length (attach/detach);
 //   a coin's deques exist while it has a lane.
 // - The coin keeps summaries of its lanes (earliest front expiry, lowest up
-//   and highest down trigger, latest front and anchor, earliest waiting
-//   start), refreshed after every change: a trade that fires nothing, moves
-//   no front and pops no anchor compares with them and pushes onto the two
-//   deques, whatever the number of lanes.
+//   and highest down trigger, the prices at or beyond which a point would pop
+//   a lane front or a group anchor, earliest waiting start), refreshed after
+//   every change, in one cache line: a trade that fires nothing, moves no
+//   front and pops no anchor compares with them and is appended to the
+//   coin's `pending` points, whatever the number of lanes (record_quiet(),
+//   inline). Pending points are sorted into the deques in one pass (flush())
+//   before anything reads the deques; as none of them popped a front or an
+//   anchor, the deques come out as if each had been pushed in turn.
 //
 // Not thread-safe: owned by the thread that runs the evaluator.
 #pragma once
@@ -126,6 +130,25 @@ public:
     sequence on_points(symbol_id symbol, price up_probe, price down_probe, price const* points,
                        std::size_t count, millis time, std::vector<hit>& hits);
 
+    // A trade at `time` that reaches no trigger, moves no front, pops no
+    // anchor and starts no waiting window is only recorded: if this one is
+    // such a trade, records it and returns true (on_points() would fire
+    // nothing for it); otherwise changes nothing and returns false, and the
+    // caller goes through on_points(). Inline: it reads one cache line of
+    // the coin. Precondition: watched().
+    bool record_quiet(symbol_id symbol, price trade, millis time) noexcept {
+        coin& c = *coins_[symbol];
+        millis const t = time > c.clock ? time : c.clock;
+        auto const units = trade.units();
+        if (t > c.next_until || units >= c.up_trigger || units <= c.down_trigger ||
+            units <= c.low_guard || units >= c.high_guard || c.waiting_from <= t ||
+            c.pending_count == pending_capacity)
+            return false;
+        c.clock = t;
+        c.pending[c.pending_count++] = point{units, t, c.next_seq++};
+        return true;
+    }
+
     // Records points without evaluating them (history from before a restart).
     // A coin without lanes keeps nothing.
     void seed(symbol_id symbol, price const* points, std::size_t count, millis time);
@@ -159,6 +182,17 @@ private:
             buf_[tail_ & mask_] = p;
             ++tail_;
         }
+        // Room for `n` more points, so that push_if() may write without checking.
+        void make_room(std::size_t n) {
+            while (buf_.size() - size() < n)
+                grow();
+        }
+        // Writes `p` past the back and keeps it when `keep`: no branch on
+        // `keep`. Precondition: make_room() made room for it.
+        void push_if(point const& p, bool keep) noexcept {
+            buf_[tail_ & mask_] = p;
+            tail_ += keep ? 1 : 0;
+        }
         std::size_t bytes() const noexcept { return buf_.capacity() * sizeof(point); }
         std::size_t size() const noexcept { return static_cast<std::size_t>(tail_ - head_); }
 
@@ -180,8 +214,13 @@ private:
         friend bool operator==(member, member) noexcept = default;
     };
 
+    // `smallest` and `trigger` cache the last member's percent and the price
+    // that fires it, so that moving an anchor or testing a trade leaves the
+    // members alone.
     struct group {
         point anchor;
+        std::int64_t trigger; // as side_state::trigger, for this group
+        std::int32_t smallest;
         std::vector<member> members;
     };
 
@@ -195,6 +234,7 @@ private:
         // Up: the lowest price that can fire a member; down: the highest.
         std::int64_t trigger = 0;
         sequence last_anchor = 0;                                 // of the last group, or 0
+        std::int64_t last_anchor_units = 0;                       // its price, when not 0
         millis waiting_from = std::numeric_limits<millis>::max(); // earliest `from`
         std::vector<group> groups;                                // ascending anchor.seq
         std::vector<waiter> waiting;
@@ -208,38 +248,61 @@ private:
         side_state up, down;
     };
 
-    // Hot fields first: a trade that changes no lane reads the first three
-    // cache lines (summaries, clock, the two deques' ends) and nothing else.
+    // Points recorded but not yet sorted into the deques (see flush()).
+    static constexpr std::uint32_t pending_capacity = 32;
+
+    // Hot fields first: a trade that changes no lane reads the first cache
+    // line (the summaries) and writes its point into `pending`.
     struct coin {
-        // Summaries of the lanes (summarise()), so that a trade that changes
-        // no lane reads the coin and the deques' backs only.
-        millis next_until = 0;             // the earliest low_until / high_until
-        std::int64_t up_trigger = 0;       // the lowest up trigger
-        std::int64_t down_trigger = 0;     // the highest down trigger
+        // Summaries of the lanes (summarise()).
+        millis next_until = 0;         // the earliest low_until / high_until
+        std::int64_t up_trigger = 0;   // the lowest up trigger
+        std::int64_t down_trigger = 0; // the highest down trigger
+        // A price at or below low_guard (at or above high_guard) pops a lane
+        // front or a group anchor off a deque: the price of the latest front
+        // or anchor in lows (highs), or "every price" when a lane's window
+        // is empty. Any other point changes no lane and may wait in
+        // `pending`.
+        std::int64_t low_guard = 0;
+        std::int64_t high_guard = 0;
+        millis waiting_from = 0; // the earliest `from` waiting
+        millis clock = std::numeric_limits<millis>::min();
+        sequence next_seq = 1;
+        std::uint32_t pending_count = 0;
         std::uint64_t low_front_last = 0;  // the latest lane front in lows
         std::uint64_t high_front_last = 0; // ... in highs
         sequence up_anchor_last = 0;       // the latest up group anchor
         sequence down_anchor_last = 0;     // ... down
-        millis waiting_from = 0;           // the earliest `from` waiting
-        millis clock = std::numeric_limits<millis>::min();
-        sequence next_seq = 1;
-        std::int64_t last_units = 0; // of the last point recorded
+        std::int64_t up_anchor_units = 0;  // its price
+        std::int64_t down_anchor_units = 0;
+        std::int64_t last_units = 0; // of the last point in the deques
         ring lows, highs;
         millis longest = 0;
         std::vector<lane> lanes;
+        point pending[pending_capacity];
     };
 
     lane* find_lane(coin& c, millis window) noexcept;
-    void record(coin& c, std::int64_t units, millis time);
+    [[gnu::always_inline]] inline void record(coin& c, std::int64_t units, millis time);
+    [[gnu::noinline]] void fix_lanes(coin& c, point p, std::uint64_t low_at, sequence low_popped,
+                                     std::uint64_t high_at, sequence high_popped);
+    [[gnu::noinline]] bool update_lanes(coin& c, millis t, std::int64_t up_probe,
+                                        std::int64_t down_probe, std::vector<hit>& hits);
+    [[gnu::noinline]] void resolve_all_waiting(coin& c, millis t, sequence first);
     void advance_front(coin& c, lane& l, move_direction side, millis t);
     void anchor_front(lane& l, move_direction side, ring const& r);
     void merge_from(side_state& s, std::size_t first, point anchor, move_direction side);
     void insert(side_state& s, point anchor, member m, move_direction side);
     void refresh_trigger(side_state& s, move_direction side) noexcept;
+    static void retrigger(group& g, move_direction side) noexcept;
     void evaluate(side_state& s, std::int64_t probe, move_direction side, std::vector<hit>& hits);
     void resolve_waiting(coin& c, lane& l, move_direction side, millis t, sequence first);
     void evict(coin& c) noexcept;
     static void summarise(coin& c) noexcept;
+    static void summary_reset(coin& c) noexcept;
+    static void summary_add(coin& c, lane const& l) noexcept;
+    static void summary_finish(coin& c) noexcept;
+    static void flush(coin& c);
 
     std::vector<std::unique_ptr<coin>> coins_;
 };
