@@ -203,6 +203,8 @@ void move_index::summary_add(coin& c, lane const& l) noexcept {
 }
 
 void move_index::summary_finish(coin& c) noexcept {
+    constexpr millis never = std::numeric_limits<millis>::max();
+    c.quiet_before = std::min(c.next_until == never ? never : c.next_until + 1, c.waiting_from);
     // The latest front holds the highest (lowest) price of the fronts; a
     // front at the deque's end (an empty window) takes the next point.
     auto const front_units = [](ring const& r, std::uint64_t front, std::int64_t empty) {

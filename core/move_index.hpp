@@ -118,8 +118,6 @@ public:
         if (symbol >= coins_.size() || coins_[symbol] == nullptr) return;
         auto const* c = reinterpret_cast<char const*>(coins_[symbol].get());
         __builtin_prefetch(c);
-        __builtin_prefetch(c + 64);
-        __builtin_prefetch(c + 128);
     }
 
     // Evaluates a trade (up_probe = down_probe = its price) or a range
@@ -136,13 +134,12 @@ public:
     // nothing for it); otherwise changes nothing and returns false, and the
     // caller goes through on_points(). Inline: it reads one cache line of
     // the coin. Precondition: watched().
-    bool record_quiet(symbol_id symbol, price trade, millis time) noexcept {
+    [[gnu::always_inline]] bool record_quiet(symbol_id symbol, price trade, millis time) noexcept {
         coin& c = *coins_[symbol];
         millis const t = time > c.clock ? time : c.clock;
         auto const units = trade.units();
-        if (t > c.next_until || units >= c.up_trigger || units <= c.down_trigger ||
-            units <= c.low_guard || units >= c.high_guard || c.waiting_from <= t ||
-            c.pending_count == pending_capacity)
+        if (t >= c.quiet_before || units >= c.up_trigger || units <= c.down_trigger ||
+            units <= c.low_guard || units >= c.high_guard || c.pending_count == pending_capacity)
             return false;
         c.clock = t;
         c.pending[c.pending_count++] = point{units, t, c.next_seq++};
@@ -253,9 +250,12 @@ private:
 
     // Hot fields first: a trade that changes no lane reads the first cache
     // line (the summaries) and writes its point into `pending`.
-    struct coin {
-        // Summaries of the lanes (summarise()).
-        millis next_until = 0;         // the earliest low_until / high_until
+    struct alignas(64) coin {
+        // Summaries of the lanes (summarise()); the first cache line is all
+        // that record_quiet() reads.
+        // A trade at or after this time may move a front or start a waiting
+        // window: min(next_until + 1, waiting_from).
+        millis quiet_before = 0;
         std::int64_t up_trigger = 0;   // the lowest up trigger
         std::int64_t down_trigger = 0; // the highest down trigger
         // A price at or below low_guard (at or above high_guard) pops a lane
@@ -265,10 +265,11 @@ private:
         // `pending`.
         std::int64_t low_guard = 0;
         std::int64_t high_guard = 0;
-        millis waiting_from = 0; // the earliest `from` waiting
         millis clock = std::numeric_limits<millis>::min();
         sequence next_seq = 1;
         std::uint32_t pending_count = 0;
+        millis next_until = 0;             // the earliest low_until / high_until
+        millis waiting_from = 0;           // the earliest `from` waiting
         std::uint64_t low_front_last = 0;  // the latest lane front in lows
         std::uint64_t high_front_last = 0; // ... in highs
         sequence up_anchor_last = 0;       // the latest up group anchor
@@ -299,8 +300,8 @@ private:
     void resolve_waiting(coin& c, lane& l, move_direction side, millis t, sequence first);
     void evict(coin& c) noexcept;
     static void summarise(coin& c) noexcept;
-    static void summary_reset(coin& c) noexcept;
-    static void summary_add(coin& c, lane const& l) noexcept;
+    [[gnu::always_inline]] static inline void summary_reset(coin& c) noexcept;
+    [[gnu::always_inline]] static inline void summary_add(coin& c, lane const& l) noexcept;
     static void summary_finish(coin& c) noexcept;
     static void flush(coin& c);
 
