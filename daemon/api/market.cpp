@@ -3,6 +3,7 @@
 
 #include "core/rfc3339.hpp"
 #include "core/symbol_table.hpp"
+#include "daemon/api/candle_json.hpp"
 #include "daemon/api/list_query.hpp"
 #include "daemon/api/responses.hpp"
 #include "daemon/log.hpp"
@@ -35,15 +36,6 @@ json::object coin_json(coin_now const& c, std::optional<core::price> const& day_
     if (c.price && day_ago) change = core::percent_change(*c.price, *day_ago);
     o["change_24h"] = change ? json::value(*change) : json::value(nullptr);
     return o;
-}
-
-json::object candle_json(std::string const& symbol, storage::candle_store::candle const& c) {
-    return json::object{{"symbol", symbol},
-                        {"time", core::format_rfc3339(c.time)},
-                        {"price", c.close.to_string()},
-                        {"open", c.open.to_string()},
-                        {"high", c.high.to_string()},
-                        {"low", c.low.to_string()}};
 }
 
 // The filters of GET /api/prices: a coin (BTCUSDT by default), a day, a
@@ -274,11 +266,8 @@ void market_api::prices(http::incoming in, http::responder respond) {
             auto page = self->context->workers().read(
                 [&](SQLite::Database& db) { return storage::candle_store::list(db, query); });
             if (!page) return respond(storage_failure(page.err(), version));
-            respond(http::json_response(
-                status::ok,
-                page_json(page.value(), query.paging,
-                          [&](auto const& c) { return candle_json(query.symbol, c); }),
-                version));
+            respond(http::json_text_response(
+                status::ok, candle_page_text(query.symbol, page.value(), query.paging), version));
         });
 }
 
