@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 namespace kryptod::storage::candle_store {
 
@@ -28,22 +29,35 @@ constexpr millis end_of_time = (millis{1} << 50) / day_ms * day_ms;
 constexpr millis all_minutes = std::numeric_limits<millis>::min();
 constexpr millis all_hours = std::numeric_limits<millis>::max();
 
+// The rows of a rolled-up table of one coin in [?, ?), newest first.
+#define KRYPTOD_ROLLED(table, column)                                                              \
+    "SELECT " column ", open, high, low, close FROM " table " WHERE symbol = ? AND " column        \
+    " >= ? AND " column " < ? ORDER BY " column " DESC"
+
 struct interval_info {
     interval value;
     std::string_view name;
     millis length;
+    // Where its candles come from before the rollup's watermark: a table of
+    // candles of this length (price_hours for 1h, a mirror of
+    // migration_price_mirrors.hpp for the others); empty: the minutes.
+    // After the watermark, always the minutes.
+    std::string_view rolled_sql;
+    bool hour_counted; // counted by price_hour_days, else by price_days
     // The per-day count of this interval's non-empty buckets.
     std::string_view day_count;
 };
 
 constexpr std::array<interval_info, 6> intervals{{
-    {interval::m1, "1m", minute_ms, "n1"},
-    {interval::m5, "5m", 5 * minute_ms, "n5"},
-    {interval::m15, "15m", 15 * minute_ms, "n15"},
-    {interval::h1, "1h", hour_ms, "n60"},
-    {interval::h4, "4h", 4 * hour_ms, "n240"},
-    {interval::d1, "1d", day_ms, "1"}, // a day row exists only with an hour in it
+    {interval::m1, "1m", minute_ms, "", false, "n1"},
+    {interval::m5, "5m", 5 * minute_ms, KRYPTOD_ROLLED("price_5m", "start"), false, "n5"},
+    {interval::m15, "15m", 15 * minute_ms, KRYPTOD_ROLLED("price_15m", "start"), false, "n15"},
+    {interval::h1, "1h", hour_ms, KRYPTOD_ROLLED("price_hours", "hour"), true, "n60"},
+    {interval::h4, "4h", 4 * hour_ms, KRYPTOD_ROLLED("price_4h", "start"), true, "n240"},
+    // A day row exists only with an hour in it.
+    {interval::d1, "1d", day_ms, KRYPTOD_ROLLED("price_1d", "start"), true, "1"},
 }};
+#undef KRYPTOD_ROLLED
 
 interval_info const& info(interval i) noexcept {
     return intervals[static_cast<std::size_t>(i)];
@@ -58,7 +72,7 @@ millis ceil_to(millis t, millis unit) noexcept {
     return floor_to(t + unit - 1, unit);
 }
 
-// A minute sample or an hourly candle, prices in units.
+// A minute sample or a rolled-up candle, prices in units.
 struct row {
     millis time = 0;
     std::int64_t open = 0, high = 0, low = 0, close = 0;
@@ -70,17 +84,19 @@ row read_row(SQLite::Statement& st) {
 }
 
 // The rows of one coin in [lo, hi), newest first: one-minute samples at or
-// after `split`, then hourly candles before it. `live`, when it lies among
-// the minutes, takes the place of its stored minute (or is added).
+// after `split`, then the rolled-up candles that `rolled_sql` selects
+// before it. `live`, when it lies among the minutes, takes the
+// place of its stored minute (or is added).
 class row_stream {
 public:
     row_stream(SQLite::Database& db, std::string const& symbol, millis lo, millis hi, millis split,
-               std::optional<row> const& live)
+               std::string_view rolled_sql, std::optional<row> const& live)
         : db_(db)
         , symbol_(symbol)
         , lo_(lo)
         , hi_(hi)
-        , split_(split) {
+        , split_(split)
+        , rolled_sql_(rolled_sql) {
         millis const minutes_lo = std::max(lo, split);
         if (live && live->time >= minutes_lo && live->time < hi) live_ = live;
         if (minutes_lo < hi) {
@@ -107,10 +123,8 @@ public:
         if (!hours_started_) {
             hours_started_ = true;
             millis const hours_hi = std::min(hi_, split_);
-            if (lo_ < hours_hi) {
-                hours_.emplace(db_, "SELECT hour, open, high, low, close FROM price_hours "
-                                    "WHERE symbol = ? AND hour >= ? AND hour < ? "
-                                    "ORDER BY hour DESC");
+            if (lo_ < hours_hi && !rolled_sql_.empty()) {
+                hours_.emplace(db_, rolled_sql_);
                 bind(**hours_, lo_, hours_hi);
             }
         }
@@ -138,8 +152,9 @@ private:
     SQLite::Database& db_;
     std::string const& symbol_;
     millis lo_, hi_, split_;
-    std::optional<cached_statement> minutes_, hours_;
-    std::optional<row> pending_; // the next minute row
+    std::string_view rolled_sql_;
+    std::optional<cached_statement> minutes_, hours_; // hours_: the rolled-up rows
+    std::optional<row> pending_;                      // the next minute row
     std::optional<row> live_;
     bool hours_started_ = false;
 };
@@ -198,13 +213,14 @@ public:
         : db_(db)
         , q_(q)
         , length_(info(q.every).length)
-        , hourly_(length_ >= hour_ms) {
+        , rolled_sql_(info(q.every).rolled_sql)
+        , hourly_(info(q.every).hour_counted) {
         auto clamp = [](millis t) { return std::clamp<millis>(t, 0, end_of_time); };
         lo_ = q.from ? ceil_to(clamp(*q.from), length_) : 0;
         hi_ = q.to ? ceil_to(clamp(*q.to), length_) : end_of_time;
         split_ = all_minutes;
         head_ = end_of_time;
-        if (hourly_) {
+        if (!rolled_sql_.empty()) {
             auto const mark = read_mark(db);
             split_ = mark.until;
             if (!mark.cursor.empty() && q.symbol <= mark.cursor) split_ += hour_ms;
@@ -234,6 +250,8 @@ public:
         millis start = hi_;
         std::int64_t skip = offset;
         if (offset >= head_count) locate(offset - head_count, start, skip);
+        if (q_.every == interval::m1 && skip > 0 && (!live_ || live_->time >= start))
+            seek_minute(start, skip);
         auto stream = rows(lo_, start);
         fold(stream, length_, [&](row const& r) {
             if (skip > 0) {
@@ -247,16 +265,43 @@ public:
     }
 
 private:
-    row_stream rows(millis lo, millis hi) {
-        return row_stream(db_, q_.symbol, lo, hi, split_, live_);
+    // One-minute candles are the stored minutes, one row each: the page
+    // starts at the `skip`-th minute below `start`, found by stepping the
+    // key alone rather than reading and folding every row before it.
+    void seek_minute(millis& start, std::int64_t& skip) {
+        cached_statement st(db_,
+                            "SELECT minute FROM price_samples WHERE symbol = ? AND "
+                            "minute >= ? AND minute < ? ORDER BY minute DESC LIMIT 1 OFFSET ?");
+        st->bind(1, q_.symbol);
+        st->bind(2, static_cast<int64_t>(lo_));
+        st->bind(3, static_cast<int64_t>(start));
+        st->bind(4, static_cast<int64_t>(skip));
+        if (!st->executeStep()) return; // past the rows: the fold finds nothing either
+        start = st->getColumn(0).getInt64() + minute_ms;
+        skip = 0;
     }
 
-    // The rows the per-day counts count: minutes, or the hourly candles.
+    row_stream rows(millis lo, millis hi) {
+        return row_stream(db_, q_.symbol, lo, hi, split_, rolled_sql_, live_);
+    }
+
+    // The rows the per-day counts count: the hourly candles (or their
+    // mirror), or the stored minutes (or their mirror before the split).
     std::int64_t table_candles(millis lo, millis hi) {
         if (lo >= hi) return 0;
-        return count_candles(
-            row_stream(db_, q_.symbol, lo, hi, hourly_ ? all_hours : all_minutes, std::nullopt),
-            length_);
+        if (q_.every == interval::m1) {
+            // A candle a minute: counted by the key alone, no row decoded.
+            cached_statement st(db_, "SELECT count(*) FROM price_samples WHERE symbol = ? AND "
+                                     "minute >= ? AND minute < ?");
+            st->bind(1, q_.symbol);
+            st->bind(2, static_cast<int64_t>(lo));
+            st->bind(3, static_cast<int64_t>(hi));
+            st->executeStep();
+            return st->getColumn(0).getInt64();
+        }
+        return count_candles(row_stream(db_, q_.symbol, lo, hi, hourly_ ? all_hours : split_,
+                                        rolled_sql_, std::nullopt),
+                             length_);
     }
 
     std::string day_sql(std::string_view what, std::string_view tail) const {
@@ -317,9 +362,10 @@ private:
     SQLite::Database& db_;
     candle_query const& q_;
     millis const length_;
-    bool const hourly_;
+    std::string_view const rolled_sql_;
+    bool const hourly_; // counted by price_hour_days, not price_days
     millis lo_ = 0, hi_ = 0;
-    millis split_ = all_minutes; // rows from hourly candles before it
+    millis split_ = all_minutes; // rows from rolled-up candles before it
     millis head_ = end_of_time;  // candles from here on are counted by folding
     std::optional<row> live_;
 };
@@ -348,27 +394,70 @@ void merge_hour(SQLite::Database& db, std::string const& symbol, millis hour, ro
     st->exec();
 }
 
-// Rolls the minutes of `symbol` in the hour starting at `hour` into it.
+// Writes the candle `c` (all the stored minutes of its bucket) into the
+// minute mirror `sql` names, replacing what a trigger may have put there.
+void write_mirror(SQLite::Database& db, std::string_view sql, std::string const& symbol,
+                  row const& c) {
+    cached_statement st(db, sql);
+    st->bind(1, symbol);
+    st->bind(2, static_cast<int64_t>(c.time));
+    st->bind(3, static_cast<int64_t>(c.open));
+    st->bind(4, static_cast<int64_t>(c.high));
+    st->bind(5, static_cast<int64_t>(c.low));
+    st->bind(6, static_cast<int64_t>(c.close));
+    st->exec();
+}
+
+// Rolls the minutes of `symbol` in the hour starting at `hour` into it and
+// into its 5- and 15-minute candles.
 void roll_up_coin(SQLite::Database& db, std::string const& symbol, millis hour) {
     cached_statement st(db, "SELECT minute, open, high, low, close FROM price_samples "
                             "WHERE symbol = ? AND minute >= ? AND minute < ? ORDER BY minute");
     st->bind(1, symbol);
     st->bind(2, static_cast<int64_t>(hour));
     st->bind(3, static_cast<int64_t>(hour + hour_ms));
+    // The minute mirrors, each with the candle being folded.
+    struct mirror {
+        millis length;
+        std::string_view sql;
+        std::optional<row> candle;
+    };
+#define KRYPTOD_WRITE_MIRROR(table)                                                                \
+    "INSERT INTO " table " (symbol, start, open, high, low, close) VALUES (?, ?, ?, ?, ?, ?) "     \
+    "ON CONFLICT (symbol, start) DO UPDATE SET open = excluded.open, high = excluded.high, "       \
+    "low = excluded.low, close = excluded.close"
+    std::array<mirror, 2> mirrors{{{5 * minute_ms, KRYPTOD_WRITE_MIRROR("price_5m"), {}},
+                                   {15 * minute_ms, KRYPTOD_WRITE_MIRROR("price_15m"), {}}}};
+#undef KRYPTOD_WRITE_MIRROR
     std::optional<row> c;
     millis first = 0, last = 0;
+    auto widen = [](row& into, row const& r) {
+        into.high = std::max(into.high, r.high);
+        into.low = std::min(into.low, r.low);
+        into.close = r.close;
+    };
     while (st->executeStep()) {
         row const r = read_row(*st);
         if (!c) {
             c = r;
             first = r.time;
         } else {
-            c->high = std::max(c->high, r.high);
-            c->low = std::min(c->low, r.low);
-            c->close = r.close;
+            widen(*c, r);
         }
         last = r.time;
+        for (auto& m : mirrors) {
+            millis const start = floor_to(r.time, m.length);
+            if (m.candle && m.candle->time == start) {
+                widen(*m.candle, r);
+                continue;
+            }
+            if (m.candle) write_mirror(db, m.sql, symbol, *m.candle);
+            m.candle = r;
+            m.candle->time = start;
+        }
     }
+    for (auto const& m : mirrors)
+        if (m.candle) write_mirror(db, m.sql, symbol, *m.candle);
     if (c) merge_hour(db, symbol, hour, *c, first, last);
 }
 

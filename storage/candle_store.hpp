@@ -2,9 +2,12 @@
 // minute to one day), paged newest first in bounded time, and the hourly
 // rollup that lets the one-minute samples go after prices.retention_days.
 //
-// Where a candle comes from: intervals under an hour fold the one-minute
-// samples; an hour and above fold the hourly candles (price_hours) for every
-// hour the rollup has done, and the one-minute samples after it. Every
+// Where a candle comes from: one-minute candles are the one-minute samples;
+// 5 and 15 minutes fold the five-minute candles (price_fives, which mirror
+// the stored minutes) for every hour the rollup has done, an hour and above
+// the hourly candles (price_hours), and both the one-minute samples after
+// it. A page of 1,000 candles thus reads at most 3,000 rows of a table (4h:
+// 4,000 hours; 1d: the hours of up to 1,000 days) plus its edges. Every
 // interval divides a UTC day, so candles never straddle a day, and a page
 // finds its place by summing the per-day bucket counts that the schema's
 // triggers keep (price_days, price_hour_days) instead of walking rows: the
@@ -70,9 +73,10 @@ struct candle_query {
 // them in `total`.
 page<candle> list(SQLite::Database& db, candle_query const& query);
 
-// Rolls one-minute samples up into hourly candles: at most `coins` coins of
-// the oldest hour not yet rolled up that has ended by `now`, merged into
-// price_hours with the watermark moved in the same transaction. Returns
+// Rolls one-minute samples up into hourly and five-minute candles: at most
+// `coins` coins of the oldest hour not yet rolled up that has ended by
+// `now`, merged into price_hours and written into price_fives with the
+// watermark moved in the same transaction. Returns
 // whether closed hours remain to be rolled up (call again soon).
 bool roll_up(SQLite::Database& db, core::millis now, int coins);
 

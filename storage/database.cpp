@@ -6,6 +6,8 @@
 // rather than a silent conversion.
 #include "storage/database.hpp"
 
+#include "storage/migration_price_mirrors.hpp"
+
 #include <SQLiteCpp/Transaction.h>
 
 #include <array>
@@ -434,9 +436,10 @@ CREATE TABLE telegram_offset (
 );
 )sql";
 
-constexpr std::array all_migrations{migration_1,        migration_2,       migration_3,
-                                    migration_4,        migration_move,    migration_prices,
-                                    migration_channels, migration_telegram};
+constexpr std::array all_migrations{
+    migration_1,        migration_2,        migration_3,
+    migration_4,        migration_move,     migration_prices,
+    migration_channels, migration_telegram, migration_price_mirrors};
 
 void apply_connection_pragmas(SQLite::Database& db) {
     db.exec("PRAGMA foreign_keys = ON");

@@ -85,6 +85,47 @@ bool same(candles::candle const& a, candles::candle const& b) {
            a.close == b.close;
 }
 
+// The mirrors of `symbol` hold the exact fold of their source: price_5m and
+// price_15m of the stored `minutes` rolled up (before `split`), price_4h and
+// price_1d of the hourly candles, which hold the rolled-up minutes of `all`.
+void check_mirrors_of(SQLite::Database& db, std::string const& symbol,
+                      std::map<core::millis, ohlc> const& minutes,
+                      std::map<core::millis, ohlc> const& all, core::millis split) {
+    auto before_split = [&](std::map<core::millis, ohlc> const& source) {
+        std::map<core::millis, ohlc> out;
+        for (auto const& [m, v] : source)
+            if (m < split) out.emplace(m, v);
+        return out;
+    };
+    auto const rolled = before_split(minutes);
+    auto const hourly = before_split(all);
+    struct mirror {
+        char const* table;
+        core::millis length;
+        std::map<core::millis, ohlc> const& source;
+    };
+    for (auto const& m :
+         {mirror{"price_5m", 5 * minute, rolled}, mirror{"price_15m", 15 * minute, rolled},
+          mirror{"price_4h", 4 * hour, hourly}, mirror{"price_1d", day, hourly}}) {
+        auto const expected = model::fold(m.source, std::nullopt, m.length, 0, INT64_MAX);
+        SQLite::Statement st(db, std::string("SELECT start, open, high, low, close FROM ") +
+                                     m.table + " WHERE symbol = ? ORDER BY start DESC");
+        st.bind(1, symbol);
+        std::size_t i = 0;
+        while (st.executeStep()) {
+            candles::candle const c{st.getColumn(0).getInt64(),
+                                    core::price::from_units(st.getColumn(1).getInt64()),
+                                    core::price::from_units(st.getColumn(2).getInt64()),
+                                    core::price::from_units(st.getColumn(3).getInt64()),
+                                    core::price::from_units(st.getColumn(4).getInt64())};
+            BOOST_REQUIRE(i < expected.size());
+            BOOST_TEST(same(c, expected[i]), m.table << " " << symbol << " at " << c.time);
+            ++i;
+        }
+        BOOST_TEST(i == expected.size(), m.table << " " << symbol);
+    }
+}
+
 struct history_fixture : test::store_fixture {
     model btc;
     std::mt19937_64 rng{2024};
@@ -160,7 +201,15 @@ struct history_fixture : test::store_fixture {
         }
     }
 
+    void check_mirrors() {
+        auto const until = candles::rolled_until(db);
+        auto const cursor = db.execAndGet("SELECT cursor FROM price_rollup").getString();
+        auto const split = until + (!cursor.empty() && std::string("BTCUSDT") <= cursor ? hour : 0);
+        check_mirrors_of(db, "BTCUSDT", btc.stored, btc.all, split);
+    }
+
     void check_all() {
+        check_mirrors();
         for (auto every : all_intervals) {
             check(every, std::nullopt, std::nullopt);
             check(every, t0 + day, t0 + 2 * day); // a date
@@ -271,6 +320,38 @@ BOOST_FIXTURE_TEST_CASE(a_rollup_interrupted_by_a_crash_leaves_no_hole_and_no_do
     btc.stored.clear();
     check_all();
     BOOST_TEST(db.execAndGet("SELECT count(*) FROM price_samples").getInt() == 0);
+}
+
+// A database rolled up before the mirrors existed gets them from the
+// migration: 5 and 15 minutes of its rolled-up minutes (the hour in
+// progress for the coins up to the cursor included), 4 hours and a day of
+// its hourly candles.
+BOOST_AUTO_TEST_CASE(the_migration_writes_the_mirrors_of_what_is_already_rolled_up) {
+    test::temp_dir dir;
+    auto const path = dir.path / "kryptod.db";
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(db, latest_schema_version() - 1);
+    std::mt19937_64 rng(11);
+    std::uniform_int_distribution<std::int64_t> price(1000, 2000);
+    std::bernoulli_distribution skip(0.3);
+    std::map<std::string, std::map<core::millis, ohlc>> minutes;
+    // Rolled up to the fourth hour, BTCUSDT's part of it done: the minutes
+    // written below reach price_hours through the old schema's trigger.
+    db.exec("UPDATE price_rollup SET rolled_until = " + std::to_string(t0 + 3 * hour) +
+            ", cursor = 'BTCUSDT'");
+    for (core::millis m = t0; m < t0 + 5 * hour; m += minute)
+        for (std::string symbol : {"BTCUSDT", "ETHUSDT"}) {
+            if (skip(rng)) continue;
+            auto a = price(rng), b = price(rng), c = price(rng);
+            ohlc const v{a, std::max({a, b, c}), std::min({a, b, c}), c};
+            samples::upsert(db, {symbol, m, core::price::from_units(v.open),
+                                 core::price::from_units(v.high), core::price::from_units(v.low),
+                                 core::price::from_units(v.close)});
+            minutes[symbol][m] = v;
+        }
+    migrate(db);
+    check_mirrors_of(db, "BTCUSDT", minutes["BTCUSDT"], minutes["BTCUSDT"], t0 + 4 * hour);
+    check_mirrors_of(db, "ETHUSDT", minutes["ETHUSDT"], minutes["ETHUSDT"], t0 + 3 * hour);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_rollup_skips_empty_hours_and_waits_for_an_hour_to_close,
