@@ -3,11 +3,11 @@
 // rollup that lets the one-minute samples go after prices.retention_days.
 //
 // Where a candle comes from: one-minute candles are the one-minute samples;
-// 5 and 15 minutes fold the five-minute candles (price_fives, which mirror
-// the stored minutes) for every hour the rollup has done, an hour and above
-// the hourly candles (price_hours), and both the one-minute samples after
-// it. A page of 1,000 candles thus reads at most 3,000 rows of a table (4h:
-// 4,000 hours; 1d: the hours of up to 1,000 days) plus its edges. Every
+// every other interval reads a table of candles of its own length for every
+// hour the rollup has done (price_5m and price_15m, which mirror the stored
+// minutes; price_hours; price_4h and price_1d, which mirror the hours: see
+// migration_price_mirrors.hpp), and folds the one-minute samples after it.
+// A page of 1,000 candles thus reads about 1,000 rows plus its edges. Every
 // interval divides a UTC day, so candles never straddle a day, and a page
 // finds its place by summing the per-day bucket counts that the schema's
 // triggers keep (price_days, price_hour_days) instead of walking rows: the
@@ -18,8 +18,9 @@
 // minute's close, high and low the extremes of its minutes; a window selects
 // the candles whose start lies in [from, to); `total` counts exactly the
 // candles the pages enumerate. The rollup merges each minute into its hour
-// idempotently and advances its watermark in the same transaction, so a
-// crash between batches neither skips nor doubles a minute.
+// idempotently, writes the hour's 5- and 15-minute candles anew from its
+// minutes, and advances its watermark in the same transaction, so a crash
+// between batches neither skips nor doubles a minute.
 //
 // Functions throw SQLite::Exception on a database failure.
 #pragma once

@@ -305,9 +305,11 @@ int main() {
         auto const minutes = db.execAndGet("SELECT count(*) FROM price_samples").getInt64();
         auto const hours = db.execAndGet("SELECT count(*) FROM price_hours").getInt64();
         minute_row_bytes =
-            bytes_of(db, "'price_samples', 'price_samples_by_minute', 'price_days'") /
+            bytes_of(db, "'price_samples', 'price_samples_by_minute', 'price_days', 'price_5m', "
+                         "'price_15m'") /
             static_cast<double>(minutes);
-        hour_row_bytes = bytes_of(db, "'price_hours', 'price_hours_by_hour', 'price_hour_days'") /
+        hour_row_bytes = bytes_of(db, "'price_hours', 'price_hours_by_hour', 'price_hour_days', "
+                                      "'price_4h', 'price_1d'") /
                          static_cast<double>(hours);
         std::printf("database: %lld minutes, %lld hourly candles, %.0f MiB\n",
                     static_cast<long long>(minutes), static_cast<long long>(hours),
@@ -399,7 +401,8 @@ int main() {
                              hour_row_bytes * std::min(default_hourly_retention_days, 365) * 24;
     std::printf("\nDatabase size per coin-year at the defaults (%d days of minutes, hourly "
                 "candles for the year): %.1f MiB (%.0f bytes a minute row, %.0f an hourly "
-                "candle, indexes and day counts included); a year of minutes alone: %.1f MiB.\n",
+                "candle, indexes, day counts and the 5m, 15m, 4h and 1d mirrors included); a year "
+                "of minutes alone: %.1f MiB.\n",
                 default_retention_days, coin_year / (1 << 20), minute_row_bytes, hour_row_bytes,
                 minute_row_bytes * static_cast<double>(year_minutes) / (1 << 20));
     return all_ok ? 0 : 1;
