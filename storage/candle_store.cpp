@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <sqlite3.h>
 #include <string_view>
 
 namespace kryptod::storage::candle_store {
@@ -78,6 +79,11 @@ struct row {
     std::int64_t open = 0, high = 0, low = 0, close = 0;
 };
 
+row read_row(sqlite3_stmt* st) {
+    return {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+            sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4)};
+}
+
 row read_row(SQLite::Statement& st) {
     return {st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64(),
             st.getColumn(3).getInt64(), st.getColumn(4).getInt64()};
@@ -103,7 +109,7 @@ public:
             minutes_.emplace(db, "SELECT minute, open, high, low, close FROM price_samples "
                                  "WHERE symbol = ? AND minute >= ? AND minute < ? "
                                  "ORDER BY minute DESC");
-            bind(**minutes_, minutes_lo, hi);
+            bind(*minutes_, minutes_lo, hi);
             step_minutes();
         }
     }
@@ -125,26 +131,26 @@ public:
             millis const hours_hi = std::min(hi_, split_);
             if (lo_ < hours_hi && !rolled_sql_.empty()) {
                 hours_.emplace(db_, rolled_sql_);
-                bind(**hours_, lo_, hours_hi);
+                bind(*hours_, lo_, hours_hi);
             }
         }
-        if (hours_ && (*hours_)->executeStep()) {
-            out = read_row(**hours_);
+        if (hours_ && hours_->step()) {
+            out = read_row(hours_->get());
             return true;
         }
         return false;
     }
 
 private:
-    void bind(SQLite::Statement& st, millis lo, millis hi) {
+    void bind(raw_statement& st, millis lo, millis hi) {
         st.bind(1, symbol_);
-        st.bind(2, static_cast<int64_t>(lo));
-        st.bind(3, static_cast<int64_t>(hi));
+        st.bind(2, std::int64_t{lo});
+        st.bind(3, std::int64_t{hi});
     }
 
     void step_minutes() {
-        if ((*minutes_)->executeStep())
-            pending_ = read_row(**minutes_);
+        if (minutes_->step())
+            pending_ = read_row(minutes_->get());
         else
             pending_.reset();
     }
@@ -153,8 +159,9 @@ private:
     std::string const& symbol_;
     millis lo_, hi_, split_;
     std::string_view rolled_sql_;
-    std::optional<cached_statement> minutes_, hours_; // hours_: the rolled-up rows
-    std::optional<row> pending_;                      // the next minute row
+    // Raw: a page reads thousands of rows (statement_cache.hpp).
+    std::optional<raw_statement> minutes_, hours_; // hours_: the rolled-up rows
+    std::optional<row> pending_;                   // the next minute row
     std::optional<row> live_;
     bool hours_started_ = false;
 };
