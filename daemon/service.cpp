@@ -56,8 +56,10 @@ constexpr auto status_period = 5s;
 constexpr auto alerts_period = 1s;
 
 // Retention deletes old samples in batches this small, so a large backlog
-// never holds the writer for long; a full batch schedules the next one soon.
-constexpr int retention_batch = 2000;
+// never holds the writer for long (a deleted minute also refreshes its 5m and
+// 15m mirror candles: 500 minutes hold the writer about 10 ms, where an alert
+// fire's commit may be waiting); a full batch schedules the next one soon.
+constexpr int retention_batch = 500;
 // The rollup of minutes into hourly candles goes a few coins of one hour per
 // writer job (60 minute rows each), for the same reason.
 constexpr int rollup_coins = 50;
