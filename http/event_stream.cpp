@@ -4,6 +4,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
+#include <algorithm>
+#include <cerrno>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 namespace kryptod::http {
 
 namespace asio = boost::asio;
@@ -20,6 +25,10 @@ constexpr std::size_t kept_capacity = 16 * 1024;
 // would block, which would make max_queued meaningless and let each stalled
 // stream pin that much kernel memory.
 constexpr int kernel_send_buffer = 128 * 1024;
+
+// Pieces one send() hands to the socket in one system call; more are
+// copied together first.
+constexpr std::size_t max_parts = 16;
 
 } // namespace
 
@@ -45,19 +54,67 @@ void event_stream::append(std::string_view bytes) {
 
 void event_stream::flush() {
     if (!open_ || writing_ || pending_.empty()) return;
-    boost::system::error_code ec;
-    auto const sent = socket_.write_some(asio::buffer(pending_), ec);
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
-        return end(end_reason::client_left);
-    if (sent == pending_.size()) {
-        pending_.clear();
-        if (pending_.capacity() > kept_capacity) pending_.shrink_to_fit();
-        return;
-    }
+    std::string_view const all = pending_;
+    auto const taken = write_now({&all, 1});
+    if (!taken) return;
     // The socket is full: the rest goes out when it drains, together with
     // whatever is appended meanwhile.
-    in_flight_.assign(pending_, sent);
+    if (*taken < all.size()) write_rest({&all, 1}, *taken);
     pending_.clear();
+    if (pending_.capacity() > kept_capacity) pending_.shrink_to_fit();
+}
+
+void event_stream::send(std::span<std::string_view const> parts) {
+    if (!open_) return;
+    std::size_t size = 0;
+    for (auto const part : parts)
+        size += part.size();
+    if (queued() + size > max_queued_) return end(end_reason::too_slow);
+    // Something waits already: these bytes go after it, coalesced.
+    if (writing_ || !pending_.empty() || parts.size() > max_parts) {
+        for (auto const part : parts)
+            pending_.append(part);
+        return flush();
+    }
+    if (size == 0) return;
+    auto const taken = write_now(parts);
+    if (taken && *taken < size) write_rest(parts, *taken);
+}
+
+std::optional<std::size_t> event_stream::write_now(std::span<std::string_view const> parts) {
+    std::array<iovec, max_parts> iov{};
+    std::size_t n = 0;
+    for (auto const part : parts.first(std::min(parts.size(), max_parts))) {
+        if (part.empty()) continue;
+        iov[n].iov_base = const_cast<char*>(part.data());
+        iov[n].iov_len = part.size();
+        ++n;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = n;
+    for (;;) {
+        // MSG_NOSIGNAL: a client that left is an error here, not a SIGPIPE.
+        auto const sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent >= 0) return static_cast<std::size_t>(sent);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        end(end_reason::client_left);
+        return std::nullopt;
+    }
+}
+
+void event_stream::write_rest(std::span<std::string_view const> parts, std::size_t taken) {
+    in_flight_.clear();
+    for (auto part : parts) {
+        if (taken >= part.size()) {
+            taken -= part.size();
+            continue;
+        }
+        part.remove_prefix(taken);
+        taken = 0;
+        in_flight_.append(part);
+    }
     writing_ = true;
     asio::async_write(socket_, asio::buffer(in_flight_),
                       beast::bind_front_handler(&event_stream::on_write, shared_from_this()));

@@ -10,6 +10,10 @@
 //   out with the next single write, and flush() first tries the socket
 //   without waiting, so a client that keeps up costs one system call per
 //   flush and no asynchronous operation.
+// - send() to a stream with nothing queued hands the caller's bytes to the
+//   socket as they are, without a copy: one frame fanned out to thousands
+//   of streams is not copied per stream. Only what the socket does not take
+//   at once is copied, and it goes out before anything sent later.
 // - What is queued for the client (appended, not yet taken by the socket)
 //   never exceeds `max_queued`: the append that would pass it ends the
 //   stream instead (end_reason::too_slow). The socket's own send buffer is
@@ -29,6 +33,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -61,10 +67,12 @@ public:
     // Writes what is queued: at once as far as the socket takes it, the rest
     // asynchronously.
     void flush();
-    void send(std::string_view bytes) {
-        append(bytes);
-        flush();
-    }
+    // append() and flush() in one, and when nothing is queued the bytes are
+    // written from the caller's buffer: only what the socket does not take
+    // at once is copied (and counts against max_queued).
+    void send(std::string_view bytes) { send(std::span<std::string_view const>(&bytes, 1)); }
+    // The same for several pieces, in order, in one system call.
+    void send(std::span<std::string_view const> parts);
 
     // Ends the stream at once; what is queued is dropped.
     void close();
@@ -77,6 +85,13 @@ public:
     std::size_t queued() const noexcept { return pending_.size() + in_flight_.size(); }
 
 private:
+    // Writes `parts` without waiting, as far as the socket takes them, and
+    // returns how many bytes it took; ends the stream (and returns nothing)
+    // when the socket failed.
+    std::optional<std::size_t> write_now(std::span<std::string_view const> parts);
+    // After write_now() took `taken` bytes of `parts`: the rest goes out
+    // asynchronously, together with whatever is appended meanwhile.
+    void write_rest(std::span<std::string_view const> parts, std::size_t taken);
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t n);
     void on_write(boost::system::error_code ec, std::size_t n);

@@ -9,6 +9,9 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace khttp = kryptod::http;
@@ -66,6 +69,59 @@ BOOST_AUTO_TEST_CASE(a_reading_client_gets_the_head_and_every_frame_in_order) {
     s->finish();
     BOOST_TEST((ended == khttp::event_stream::end_reason::closed));
     BOOST_TEST(!s->is_open());
+}
+
+BOOST_AUTO_TEST_CASE(pieces_sent_with_nothing_queued_go_uncopied_and_only_the_rest_waits) {
+    connected_pair p(4096);
+    auto s = std::make_shared<khttp::event_stream>(std::move(p.server), "HEAD\r\n\r\n", 1 << 20);
+    std::optional<khttp::event_stream::end_reason> ended;
+    s->start([&](khttp::event_stream::end_reason why) { ended = why; });
+    std::string expected = "HEAD\r\n\r\n";
+    // The socket has room: it takes the pieces at once, nothing is queued.
+    std::string_view const first[] = {"event: a\n", "", "data: 1\n\n"};
+    s->send(first);
+    expected += "event: a\ndata: 1\n\n";
+    BOOST_TEST(s->queued() == 0u);
+    // Until the socket is full: the piece it cut goes out whole after it
+    // drains, before anything sent later; sends of more pieces than one
+    // system call takes are copied together first.
+    int i = 0;
+    for (; i < 5000 && s->queued() == 0; ++i) {
+        auto const id = std::to_string(i);
+        std::string const body(300, static_cast<char>('a' + i % 26));
+        std::vector<std::string> pieces = {"event: x\nid: " + id + "\n", "data: ", body, "\n\n"};
+        if (i % 7 == 0)
+            for (int k = 0; k < 20; ++k)
+                pieces.push_back(": " + std::to_string(k) + "\n\n");
+        std::vector<std::string_view> views(pieces.begin(), pieces.end());
+        s->send(views);
+        for (auto const& piece : pieces)
+            expected += piece;
+    }
+    BOOST_TEST_REQUIRE(s->queued() > 0u);
+    BOOST_TEST(s->queued() < 400u * 20u);
+    for (int k = 0; k < 50; ++k) {
+        std::string const frame = "data: later " + std::to_string(k) + "\n\n";
+        std::string_view const pieces[] = {frame};
+        s->send(pieces);
+        expected += frame;
+    }
+    std::string got;
+    std::thread reader([&] {
+        boost::system::error_code ec;
+        char buf[65536];
+        while (got.size() < expected.size()) {
+            auto const n = p.client.read_some(asio::buffer(buf), ec);
+            if (ec) break;
+            got.append(buf, n);
+        }
+    });
+    for (int k = 0; k < 500 && s->queued() > 0 && !ended; ++k)
+        p.ioc.run_for(std::chrono::milliseconds(10));
+    reader.join();
+    BOOST_TEST(got == expected);
+    BOOST_TEST(s->queued() == 0u);
+    BOOST_TEST(!ended.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_client_that_never_reads_is_cut_off_at_the_bound) {
