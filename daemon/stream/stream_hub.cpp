@@ -205,36 +205,53 @@ void stream_hub::do_tick() {
     });
 }
 
-// Once a period: prices, then expiries and the keep-alive.
+// Once a period, one walk over the streams: each gets the price frames it
+// asked for and, when due, the keep-alive, in one write; a stream whose
+// access token expired gets its frames and then ends.
 void stream_hub::on_tick(boost::system::error_code ec) {
     if (ec || stopped_) return;
-    send_prices();
+    build_price_frames();
     auto const now_s = unix_seconds_now();
     auto const now = std::chrono::steady_clock::now();
     bool const keepalive = now >= next_keepalive_;
     if (keepalive) next_keepalive_ = now + options_.keepalive;
-    std::vector<std::shared_ptr<http::event_stream>> expired;
-    std::vector<std::shared_ptr<http::event_stream>> alive;
-    for (auto const& [id, c] : clients_) {
-        if (c->request.token_expires_at <= now_s)
-            expired.push_back(c->stream);
-        else if (keepalive)
-            alive.push_back(c->stream);
+    for (auto it = clients_.begin(); it != clients_.end();) {
+        // A stream that ends while written leaves clients_ (on_end) and
+        // takes `c` along; the walk has moved past it by then.
+        auto const& c = *it->second;
+        ++it;
+        bool const expired = c.request.token_expires_at <= now_s;
+        auto const& wanted = c.request.symbols;
+        parts_.clear();
+        std::size_t prices = 0;
+        if (wanted.empty()) {
+            if (!all_prices_.empty()) parts_.push_back(all_prices_);
+            prices = price_frames_.size();
+        } else {
+            for (auto const& [symbol, text] : price_frames_) {
+                if (std::find(wanted.begin(), wanted.end(), symbol) == wanted.end()) continue;
+                parts_.push_back(text);
+                ++prices;
+            }
+        }
+        if (keepalive && !expired) parts_.push_back(keepalive_comment);
+        if (parts_.empty() && !expired) continue;
+        auto const stream = c.stream;
+        stream->send(parts_);
+        if (prices > 0 && stream->is_open()) stats_.prices_sent += prices;
+        // The client reconnects with a fresh token.
+        if (expired) stream->finish();
     }
-    // The client reconnects with a fresh token.
-    for (auto const& s : expired)
-        s->finish();
-    for (auto const& s : alive)
-        s->send(keepalive_comment);
     do_tick();
 }
 
 // Each coin whose price moved since its last frame gets one frame, built
-// once; each stream gets the frames it asked for in one write.
-void stream_hub::send_prices() {
+// once, into price_frames_; all_prices_ is all of them in that order.
+void stream_hub::build_price_frames() {
     scratch_.clear();
+    price_frames_.clear();
+    all_prices_.clear();
     prices_(scratch_);
-    std::vector<std::pair<core::symbol_id, std::string>> frames;
     for (auto const& p : scratch_) {
         if (p.symbol >= price_sent_.size()) price_sent_.resize(p.symbol + std::size_t{1}, -1);
         if (price_sent_[p.symbol] == p.time) continue;
@@ -246,32 +263,9 @@ void stream_hub::send_prices() {
         frame += "\",\"time\":\"";
         frame += core::format_rfc3339(p.time);
         frame += "\"}\n\n";
-        frames.emplace_back(p.symbol, std::move(frame));
+        all_prices_ += frame;
+        price_frames_.emplace_back(p.symbol, std::move(frame));
     }
-    if (frames.empty()) return;
-    // A stream cut off while written leaves clients_: walk a copy.
-    std::vector<client*> all;
-    all.reserve(clients_.size());
-    for (auto const& [id, c] : clients_)
-        all.push_back(c.get());
-    std::vector<std::shared_ptr<http::event_stream>> streams;
-    streams.reserve(all.size());
-    for (auto* c : all) {
-        auto const& wanted = c->request.symbols;
-        auto const stream = c->stream; // `c` goes if the stream is cut off
-        bool any = false;
-        for (auto const& [symbol, text] : frames) {
-            if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), symbol) == wanted.end())
-                continue;
-            stream->append(text);
-            if (!stream->is_open()) break;
-            ++stats_.prices_sent;
-            any = true;
-        }
-        if (any && stream->is_open()) streams.push_back(stream);
-    }
-    for (auto const& s : streams)
-        s->flush();
 }
 
 std::vector<metric_family> metric_families(stream_hub const& hub) {

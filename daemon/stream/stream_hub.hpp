@@ -17,6 +17,10 @@
 // - A keep-alive comment goes to every stream every keepalive period; a
 //   stream ends at its access token's expiry, and at once when its user is
 //   disabled or their sessions end (user_changed()).
+// - The tick walks the streams once: each gets its price frames and the
+//   keep-alive, when due, in one write straight from frames built once for
+//   all (http::event_stream::send), so fanning a tick out costs one system
+//   call per stream and no per-stream copy.
 // - A stream whose unsent data would pass max_queued is cut off
 //   (http::event_stream), counted in slow_cutoffs.
 //
@@ -123,7 +127,7 @@ private:
     void on_end(std::uint64_t id, http::event_stream::end_reason why);
     void do_tick();
     void on_tick(boost::system::error_code ec);
-    void send_prices();
+    void build_price_frames();
 
     boost::asio::io_context& ioc_;
     hub_options options_;
@@ -137,6 +141,11 @@ private:
     // Per coin, the exchange time of the last price frame sent.
     std::vector<core::millis> price_sent_;
     std::vector<coin_price> scratch_;
+    // The tick's price frames, each built once: per coin, and all of them
+    // together for the streams that asked for every coin.
+    std::vector<std::pair<core::symbol_id, std::string>> price_frames_;
+    std::string all_prices_;
+    std::vector<std::string_view> parts_; // what one stream gets this tick
     std::chrono::steady_clock::time_point next_keepalive_;
     hub_stats stats_;
     bool stopped_ = false;

@@ -2,8 +2,10 @@
 // committed event reaches its owner's streams only; a stream resuming after
 // a Last-Event-ID gets, across a replay read in chunks while more events
 // commit, every later event exactly once and in order; prices go out once
-// per tick with the last value, and not again while unchanged; a user no
-// longer admitted loses their streams at once; the limits hold.
+// per tick with the last value, and not again while unchanged; each tick
+// gives a stream its coins and the keep-alive, whole, and ends a stream whose
+// token expired; a user no longer admitted loses their streams at once; the
+// limits hold.
 #include "core/alert.hpp"
 #include "daemon/stream/stream_hub.hpp"
 #include "storage/alert_store.hpp"
@@ -37,7 +39,7 @@ struct hub_fixture {
     std::set<std::int64_t> refused_users;
     core::alert_id alert_of[3] = {0, 0, 0};
 
-    hub_fixture() {
+    explicit hub_fixture(std::chrono::milliseconds keepalive = 1h) {
         auto db = storage::open_database(db_path);
         storage::coin_store::add(db, "BTCUSDT", 1);
         for (int u = 1; u <= 2; ++u) {
@@ -58,7 +60,7 @@ struct hub_fixture {
         o.max_per_user = 3;
         o.max_clients = 5;
         o.price_period = 50ms;
-        o.keepalive = 1h;
+        o.keepalive = keepalive;
         o.replay_chunk = 3;
         hub = std::make_shared<hub_ns::stream_hub>(
             ioc, o, [this](std::vector<hub_ns::coin_price>& out) { out = prices; },
@@ -78,7 +80,10 @@ struct hub_fixture {
     };
 
     // A stream of `user` held by the hub, and the client end of it.
-    std::unique_ptr<client> open(std::int64_t user, std::optional<std::int64_t> last = {}) {
+    std::unique_ptr<client>
+    open(std::int64_t user, std::optional<std::int64_t> last = {},
+         std::vector<core::symbol_id> symbols = {},
+         std::int64_t expires_at = std::numeric_limits<std::int64_t>::max()) {
         auto c = std::make_unique<client>(client{asio::ip::tcp::socket(ioc), {}});
         c->socket.connect(acceptor.local_endpoint());
         kryptod::http::event_stream::socket_type server(ioc.get_executor());
@@ -89,8 +94,9 @@ struct hub_fixture {
                                                                1 << 20);
         hub_ns::stream_request r;
         r.user = user;
-        r.token_expires_at = std::numeric_limits<std::int64_t>::max();
+        r.token_expires_at = expires_at;
         r.last_event_id = last;
+        r.symbols = std::move(symbols);
         BOOST_REQUIRE(hub->admit(user) == hub_ns::stream_hub::admission::ok);
         hub->add(std::move(s), r);
         return c;
@@ -149,6 +155,20 @@ std::size_t count_of(std::string const& text, std::string const& what) {
     return n;
 }
 
+// A hub whose keep-alive is due every few ticks.
+struct keepalive_fixture : hub_fixture {
+    keepalive_fixture()
+        : hub_fixture(120ms) {}
+};
+
+// Whether `text`, after the head, is whole price frames and keep-alive
+// comments only.
+bool whole_frames(std::string const& text) {
+    static std::regex const frames("HEAD\r\n\r\n"
+                                   "((event: price\ndata: \\{[^\n]*\\}\n\n)|(: keepalive\n\n))*");
+    return std::regex_match(text, frames);
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(stream_hub, hub_fixture)
@@ -195,6 +215,47 @@ BOOST_AUTO_TEST_CASE(prices_go_once_a_tick_with_the_last_value_and_not_again_unc
     pump(
         {c.get()}, [] { return false; }, 300ms);
     BOOST_TEST(count_of(c->text, "event: price") == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_tick_gives_each_stream_its_coins_and_the_keepalive_and_ends_expired,
+                        keepalive_fixture) {
+    prices = {{0, "BTCUSDT", core::price::from_units(100'00000000), 1'000},
+              {1, "ETHUSDT", core::price::from_units(2'000'00000000), 1'000}};
+    auto every = open(1);
+    auto btc = open(1, {}, {0});
+    auto none = open(2, {}, {7}); // a coin without a price this time
+    std::int64_t const past = 1;
+    auto expired = open(2, {}, {}, past);
+    std::vector<client*> const all = {every.get(), btc.get(), none.get()};
+    BOOST_REQUIRE(pump(all, [&] {
+        return count_of(every->text, ": keepalive") >= 2 &&
+               count_of(btc->text, ": keepalive") >= 2 && count_of(none->text, ": keepalive") >= 2;
+    }));
+    // Every coin once (the prices did not move again), in the tick's order.
+    BOOST_TEST(count_of(every->text, "event: price") == 2u);
+    BOOST_TEST(every->text.find("BTCUSDT") < every->text.find("ETHUSDT"));
+    BOOST_TEST(count_of(btc->text, "event: price") == 1u);
+    BOOST_TEST(btc->text.find("ETHUSDT") == std::string::npos);
+    BOOST_TEST(count_of(none->text, "event: price") == 0u);
+    for (auto* c : all)
+        BOOST_TEST(whole_frames(c->text), c->text);
+    // The expired stream got the first tick's frames, then its end.
+    std::string text;
+    boost::system::error_code ec;
+    for (int i = 0; i < 100 && !ec; ++i) {
+        char buf[4096];
+        auto const n = expired->socket.read_some(asio::buffer(buf), ec);
+        if (!ec) text.append(buf, n);
+        if (ec == asio::error::would_block) {
+            ec = {};
+            ioc.run_for(2ms);
+        }
+    }
+    BOOST_TEST((ec == asio::error::eof));
+    BOOST_TEST(count_of(text, "event: price") == 2u);
+    BOOST_TEST(text.find(": keepalive") == std::string::npos);
+    BOOST_TEST(hub->stats().open == 3u);
+    BOOST_TEST(hub->stats().prices_sent == 2u + 1u + 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_user_no_longer_admitted_loses_their_streams_at_once) {
