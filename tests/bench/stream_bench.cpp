@@ -336,19 +336,21 @@ int main() {
     auto ctx = std::make_shared<api::api_context>(writer, path, std::string(64, 'k'), settings,
                                                   std::make_shared<api::alert_page_cache>());
 
-    // The tick's price: changed on every tick while `moving`.
+    // The tick's price: changed on every tick while `moving`, and none
+    // before, so that no price frame is on its way when the clients start
+    // counting the measured ticks' frames (the hub's first tick, a second
+    // after it started, could otherwise fall just then and be counted).
     std::atomic<bool> moving{false};
     std::atomic<int> tick_count{0};
     std::vector<std::int64_t> tick_started(price_ticks + 1, 0);
     core::millis price_time = 1'700'000'000'123;
     std::int64_t price_units = 60000'00000000;
     auto prices = [&](std::vector<stream::coin_price>& out) {
-        if (moving.load()) {
-            auto const k = ++tick_count;
-            if (k <= price_ticks) tick_started[static_cast<std::size_t>(k)] = now_ns();
-            price_time += 1000;
-            price_units += 100000000;
-        }
+        if (!moving.load()) return;
+        auto const k = ++tick_count;
+        if (k <= price_ticks) tick_started[static_cast<std::size_t>(k)] = now_ns();
+        price_time += 1000;
+        price_units += 100000000;
         out.push_back({0, "BTCUSDT", core::price::from_units(price_units), price_time});
     };
     stream::hub_options options;
