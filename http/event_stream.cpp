@@ -159,7 +159,15 @@ void event_stream::end(end_reason why) {
     pending_.clear();
     pending_.shrink_to_fit();
     boost::system::error_code ec;
-    socket_.shutdown(socket_type::shutdown_send, ec);
+    if (why == end_reason::too_slow) {
+        // A client that stopped reading would get what the kernel still holds
+        // for it only as fast as its window reopens (zero-window probes back
+        // off to minutes): reset the connection, so that the kernel lets go
+        // of it now and the client sees the end at its next read.
+        socket_.set_option(asio::socket_base::linger(true, 0), ec);
+    } else {
+        socket_.shutdown(socket_type::shutdown_send, ec);
+    }
     socket_.close(ec);
     // The owner may drop its last reference to this stream from on_end.
     auto const self = shared_from_this();

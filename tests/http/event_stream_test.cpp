@@ -146,6 +146,14 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_reads_is_cut_off_at_the_bound) {
     BOOST_TEST(ends == 1);
     s->send(frame); // after the end: nothing happens
     BOOST_TEST(ends == 1);
+    // The connection was reset, not left to drain at the stalled window's
+    // pace: the client's next read fails at once, with what was queued gone.
+    boost::system::error_code ec;
+    char buf[65536];
+    std::size_t drained = 0;
+    while (!ec && drained < 16 * 1024 * 1024)
+        drained += p.client.read_some(asio::buffer(buf), ec);
+    BOOST_TEST((ec == asio::error::connection_reset));
 }
 
 BOOST_AUTO_TEST_CASE(a_client_that_leaves_ends_the_stream) {
